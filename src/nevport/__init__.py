@@ -1,0 +1,8 @@
+"""nevport: software of a smart automotive industrial park."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nevport")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"

@@ -1,0 +1,10 @@
+"""Every table of every domain, gathered for migrations and test set-up.
+
+This is the one module allowed to import upward: Alembic needs the whole metadata.
+"""
+
+import nevport.auth.models
+import nevport.park.models  # noqa: F401
+from nevport.db.base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,67 @@
+"""The application factory: API, pages, static assets, error mapping, the tenancy guard."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+import nevport
+from nevport.auth.api import router as auth_router
+from nevport.auth.deps import enterprise_guard
+from nevport.auth.ratelimit import LoginThrottle
+from nevport.config import Settings
+from nevport.db.engine import Database
+from nevport.errors import AuthError, NevportError, RateLimited
+from nevport.park.api import router as park_router
+from nevport.web import pages
+from nevport.web.limits import BodySizeLimit
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    """A configured application. The schema must already be migrated."""
+    app = FastAPI(
+        title="nevport",
+        version=nevport.__version__,
+        summary="Smart automotive industrial park platform",
+        dependencies=[Depends(enterprise_guard)],
+    )
+    app.state.settings = settings
+    app.state.db = database or Database(settings.resolved_database_url)
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_window_s)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=str(files("nevport.web") / "static")), name="static")
+    app.include_router(auth_router)
+    app.include_router(park_router)
+    app.include_router(pages.router)
+    app.add_exception_handler(NevportError, _nevport_error)  # type: ignore[arg-type]
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(request: Request) -> dict[str, str]:
+        db: Database = request.app.state.db
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": nevport.__version__, "database": db.backend}
+
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+
+
+async def _nevport_error(request: Request, exc: NevportError) -> Response:
+    if _wants_html(request):
+        return pages.error_page(request, exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after_s)
+    if isinstance(exc, AuthError):
+        headers["WWW-Authenticate"] = "Bearer"
+    content: dict[str, object] = {"detail": str(exc)}
+    if exc.field:
+        content["field"] = exc.field
+    return JSONResponse(content, status_code=exc.http_status, headers=headers)
