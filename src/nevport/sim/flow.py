@@ -1,0 +1,145 @@
+"""Traffic accelerations and lane decisions of every IDM actor for one step.
+
+Leaders are found per lane from a sorted index (O(N log N) per variant); lane ends and
+red or amber signals act as virtual standing leaders, so lane drops, ramps and signals
+need no special driver logic: MOBIL sees the blocked lane and moves away from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nevport.sim.road import AMBER, RED
+from nevport.sim.state import IDM, SimParams, SimState
+from nevport.sim.traffic import FAR, LaneIndex, idm_acceleration, mobil_gain, A_THRESHOLD
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+AMBER_DECEL = 3.0  # [m/s^2] a driver stops at amber if this deceleration suffices (docs/sim/models.md)
+SETTLED = 0.2  # [m] lateral distance to the lane centre at which a lane change is complete
+
+
+class _Flat:
+    """Flattened (B*N,) views of the quantities the IDM needs, for gathers by index."""
+
+    def __init__(self, state: SimState, params: SimParams, sdir: F64, vdir: F64) -> None:
+        ap = params.actors
+        self.sdir, self.vdir = sdir.ravel(), vdir.ravel()
+        self.v, self.length = state.v.ravel(), ap.length.ravel()
+        self.v0, self.hw = ap.v0.ravel(), ap.headway.ravel()
+        self.amax, self.b, self.s0 = ap.a_max.ravel(), ap.b_comf.ravel(), ap.s0.ravel()
+
+    def acc(self, fi: I64, li: I64, shift: F64, cap: F64) -> F64:
+        """IDM acceleration of flat actor ``fi`` behind ``li`` (-1 none); ``cap`` [m] is the
+        gap to the nearest virtual obstacle."""
+        has = li >= 0
+        lj = np.where(has, li, 0)
+        gap = self.sdir[lj] + shift - self.sdir[fi] - 0.5 * (self.length[fi] + self.length[lj])
+        gap = np.where(has, gap, FAR)
+        dv = np.where(has & (gap < cap), self.v[fi] - self.vdir[lj], self.v[fi])
+        return idm_acceleration(self.v[fi], self.v0[fi], np.minimum(gap, cap), dv,
+                                self.hw[fi], self.amax[fi], self.b[fi], self.s0[fi])
+
+
+def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64:
+    """(B, N) gap [m] to the lane's end or a stop line that asks the driver to stop."""
+    road, ap = params.road, params.actors
+    lc = np.clip(lane, 0, len(road.lanes) - 1)
+    half = 0.5 * ap.length
+    fwd = road.lane_array("direction")[lc] > 0
+    end = road.lane_array("end")[lc]
+    ends = fwd & (end < road.length - 1.0) & ~np.bool_(road.periodic)
+    gap = np.where(ends, end - state.s - half, FAR)
+    for k, sg in enumerate(road.signals):
+        dist = sg.s - state.s - half
+        can_stop = state.v**2 < 2.0 * AMBER_DECEL * np.maximum(dist, 0.0)
+        stop = (sig[:, k : k + 1] == RED) | ((sig[:, k : k + 1] == AMBER) & can_stop)
+        gap = np.where(fwd & stop & (dist > -1.0), np.minimum(gap, np.maximum(dist, 0.1)), gap)
+    return gap
+
+
+def traffic_accelerations(state: SimState, params: SimParams, lane: I64,
+                          sig: I64) -> tuple[F64, I64]:
+    """IDM acceleration [m/s^2] (B, N) of every actor and the lane each IDM actor heads for."""
+    road, ap = params.road, params.actors
+    b, n = state.s.shape
+    nl = len(road.lanes)
+    dirs = np.where(lane >= 0, road.lane_array("direction")[np.clip(lane, 0, nl - 1)], 1.0)
+    sdir = state.s * dirs
+    vdir = state.v * np.cos(state.psi) * dirs
+    index = LaneIndex.build(lane, sdir, nl, road.length, road.periodic)
+    flat = _Flat(state, params, sdir, vdir)
+    fi = np.arange(b * n)
+    batch = np.repeat(np.arange(b), n)
+    lane_f = np.where(lane < 0, nl, lane).ravel()
+    cap = _virtual_gap(state, params, lane, sig).ravel()
+    lead, shift = index.leader(batch, lane_f, flat.sdir)
+    a_now = flat.acc(fi, lead, shift, cap)
+    vset = state.v_set.ravel()
+    scripted = np.clip((vset - flat.v) / params.dt, -state.a_set.ravel(), state.a_set.ravel())
+    a_now = np.where(np.isnan(vset), a_now, np.minimum(a_now, scripted))
+    lane_tgt = state.lane_tgt.ravel().copy()
+    centre_gap = np.abs(road.lane_centres[np.clip(lane_f, 0, nl - 1)] - state.d.ravel())
+    free = ((ap.ctrl == IDM) & ap.mobil).ravel() & (lane_f < nl) & (lane_tgt == lane_f)
+    free &= (centre_gap < SETTLED) & np.isnan(vset)
+    if free.any():
+        lane_tgt = _mobil(index, flat, state, params, batch, lane_f, lead, shift, a_now, free,
+                          lane_tgt)
+    return a_now.reshape(b, n), lane_tgt.reshape(b, n)
+
+
+def _mobil(index: LaneIndex, flat: _Flat, state: SimState, params: SimParams, batch: I64,
+           lane_f: I64, lead: I64, shift: F64, a_now: F64, free: NDArray[np.bool_],
+           lane_tgt: I64) -> I64:
+    """Pick the better adjacent lane by MOBIL for the actors in ``free``."""
+    road = params.road
+    nl = len(road.lanes)
+    fi = np.arange(lane_f.shape[0])
+    s = state.s.ravel()
+    pol = params.actors.politeness.ravel()
+    of, of_shift = index.follower(batch, lane_f, flat.sdir)
+    a_of_old = flat.acc(of, fi, -of_shift, FAR)
+    a_of_new = flat.acc(of, lead, shift - of_shift, FAR)
+    best_gain = np.full(fi.shape, A_THRESHOLD)
+    choice = lane_tgt.copy()
+    lane_dir = road.lane_array("direction")
+    starts, ends = road.lane_array("start"), road.lane_array("end")
+    marks = np.array([ln.marking_left != "solid" for ln in road.lanes] + [False])
+    for step_dir in (-1, 1):
+        cand = lane_f + step_dir
+        cc = np.clip(cand, 0, nl - 1)
+        ok = free & (cand >= 0) & (cand < nl) & (lane_dir[cc] == lane_dir[np.clip(lane_f, 0, nl - 1)])
+        ok &= (s >= starts[cc]) & (s <= ends[cc] - 20.0)  # no merging into the last 20 m of a lane
+        ok &= marks[np.minimum(lane_f, cc).clip(0, nl)]
+        if not ok.any():
+            continue
+        nl_lead, nl_shift = index.leader(batch, cc, flat.sdir)
+        nf, nf_shift = index.follower(batch, cc, flat.sdir)
+        a_self_new = flat.acc(fi, nl_lead, nl_shift, _end_cap(s, params, cc))
+        a_nf_old = flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR)
+        a_nf_new = flat.acc(nf, fi, -nf_shift, FAR)
+        has_nf = nf >= 0
+        gain, safe = mobil_gain(a_now, a_self_new, np.where(has_nf, a_nf_old, 0.0),
+                                np.where(has_nf, a_nf_new, 0.0), np.where(of >= 0, a_of_old, 0.0),
+                                np.where(of >= 0, a_of_new, 0.0), pol)
+        room = _room(flat, fi, nl_lead, nl_shift, nf, nf_shift)
+        better = ok & (safe | ~has_nf) & room & (gain > best_gain)
+        best_gain = np.where(better, gain, best_gain)
+        choice = np.where(better, cand, choice)
+    return choice
+
+
+def _end_cap(s: F64, params: SimParams, lane: I64) -> F64:
+    road = params.road
+    end = road.lane_array("end")[lane]
+    return np.where(end < road.length - 1.0, end - s, FAR)
+
+
+def _room(flat: _Flat, fi: I64, ld: I64, ld_shift: F64, fo: I64, fo_shift: F64) -> NDArray[np.bool_]:
+    """True where the target lane has a physical gap at least as long as the actor plus 2 m."""
+    lj, fj = np.where(ld >= 0, ld, 0), np.where(fo >= 0, fo, 0)
+    ahead = flat.sdir[lj] + ld_shift - flat.sdir - 0.5 * (flat.length[lj] + flat.length)
+    behind = flat.sdir - (flat.sdir[fj] + fo_shift) - 0.5 * (flat.length[fj] + flat.length)
+    return ((ld < 0) | (ahead > 2.0)) & ((fo < 0) | (behind > 2.0))

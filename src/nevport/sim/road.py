@@ -1,0 +1,143 @@
+"""Roads as data: a reference line of straight, arc and clothoid segments plus lanes.
+
+Coordinates are Frenet: ``s`` [m] along the reference line, ``d`` [m] to the left of it.
+The reference line is the right edge of lane 0; lanes are numbered right to left.
+Lanes with ``direction == -1`` carry oncoming traffic (travelling towards smaller s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+SAMPLE_STEP = 0.5  # [m] resolution of the sampled reference line; far below a car length
+
+GREEN, AMBER, RED = 0, 1, 2
+SIGNAL_STATES = {"green": GREEN, "amber": AMBER, "red": RED}
+
+
+@dataclass(frozen=True)
+class Segment:
+    kind: str  # straight | arc | clothoid
+    length: float  # [m]
+    k0: float  # [1/m] curvature at the start
+    k1: float  # [1/m] curvature at the end (linear in s: a clothoid)
+
+
+@dataclass(frozen=True)
+class Lane:
+    width: float  # [m]
+    speed_limit: float  # [m/s]
+    start: float  # [m] s where the lane begins (on-ramp, added lane)
+    end: float  # [m] s where the lane ends (lane drop, ramp end)
+    direction: int  # +1 with s, -1 oncoming
+    marking_left: str  # solid | dashed | none, the line between this lane and the next
+
+
+@dataclass(frozen=True)
+class Signal:
+    id: str
+    s: float  # [m] stop line position
+    program: tuple[tuple[int, float], ...]  # (state, duration [s]) cycled from t=0
+    offset: float  # [s] shift of the cycle
+
+    def state_at(self, t: F64) -> I64:
+        """Signal state code per time in ``t`` (any shape)."""
+        durations = np.array([p[1] for p in self.program])
+        states = np.array([p[0] for p in self.program], dtype=np.int64)
+        edges = np.cumsum(durations)
+        phase = np.mod(t + self.offset, edges[-1])
+        return states[np.searchsorted(edges, phase, side="right").clip(0, len(states) - 1)]
+
+
+@dataclass(frozen=True)
+class Obstacle:
+    s: float  # [m]
+    d: float  # [m]
+    length: float  # [m]
+    width: float  # [m]
+    kind: str
+
+
+@dataclass(frozen=True)
+class Road:
+    id: str
+    segments: tuple[Segment, ...]
+    lanes: tuple[Lane, ...]
+    periodic: bool = False
+    signals: tuple[Signal, ...] = ()
+    crosswalks: tuple[tuple[float, float], ...] = ()  # (s [m], width [m])
+    stop_signs: tuple[float, ...] = ()  # stop line s [m]
+    obstacles: tuple[Obstacle, ...] = ()
+    junctions: tuple[tuple[float, float], ...] = ()  # (s [m], crossing road width [m])
+    _table: dict[str, F64] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.lanes:
+            raise ValueError(f"road {self.id!r} has no lanes")
+        if any(seg.length <= 0 for seg in self.segments):
+            raise ValueError(f"road {self.id!r} has a segment of non-positive length")
+        self._table.update(_sample(self.segments))
+
+    @property
+    def length(self) -> float:
+        return float(sum(seg.length for seg in self.segments))
+
+    @property
+    def lane_edges(self) -> F64:
+        """(L+1,) lateral position [m] of each lane boundary, right to left."""
+        return np.concatenate([[0.0], np.cumsum([ln.width for ln in self.lanes])])
+
+    @property
+    def lane_centres(self) -> F64:
+        e = self.lane_edges
+        return 0.5 * (e[:-1] + e[1:])
+
+    def lane_array(self, name: str) -> F64:
+        return np.array([float(getattr(ln, name)) for ln in self.lanes])
+
+    def curvature(self, s: F64) -> F64:
+        """Reference-line curvature [1/m] at ``s`` (any shape)."""
+        return np.interp(self.wrap(s), self._table["s"], self._table["k"])
+
+    def wrap(self, s: F64) -> F64:
+        return np.mod(s, self.length) if self.periodic else s
+
+    def lane_of(self, d: F64) -> I64:
+        """Lane index holding lateral position ``d``; -1 outside the road."""
+        edges = self.lane_edges
+        idx = np.searchsorted(edges, d, side="right") - 1
+        return np.where((d < edges[0]) | (d >= edges[-1]), -1, idx).astype(np.int64)
+
+    def to_world(self, s: F64, d: F64) -> tuple[F64, F64, F64]:
+        """World x, y [m] and heading [rad] of Frenet points (any shape)."""
+        t = self._table
+        sw = self.wrap(s)
+        x = np.interp(sw, t["s"], t["x"])
+        y = np.interp(sw, t["s"], t["y"])
+        h = np.interp(sw, t["s"], t["h"])
+        return x - d * np.sin(h), y + d * np.cos(h), h
+
+
+def _sample(segments: tuple[Segment, ...]) -> dict[str, F64]:
+    """Integrate heading and position along the reference line at SAMPLE_STEP."""
+    total = sum(seg.length for seg in segments)
+    n = max(2, int(np.ceil(total / SAMPLE_STEP)) + 1)
+    s = np.linspace(0.0, total, n)
+    k = np.zeros(n)
+    start = 0.0
+    for seg in segments:
+        inside = (s >= start) & (s <= start + seg.length)
+        k[inside] = seg.k0 + (seg.k1 - seg.k0) * (s[inside] - start) / seg.length
+        start += seg.length
+    ds = np.diff(s)
+    h = np.concatenate([[0.0], np.cumsum(0.5 * (k[1:] + k[:-1]) * ds)])
+    hm = 0.5 * (h[1:] + h[:-1])  # midpoint heading keeps arcs on their circle to O(ds^2)
+    x = np.concatenate([[0.0], np.cumsum(np.cos(hm) * ds)])
+    y = np.concatenate([[0.0], np.cumsum(np.sin(hm) * ds)])
+    return {"s": s, "k": k, "h": h, "x": x, "y": y}

@@ -1,0 +1,283 @@
+"""Scenario files: a logical scenario (parameters with ranges) read from YAML.
+
+The format is documented in docs/sim/scenario-format.md. Parsing checks every field and
+reports ``file:line: field: message``; building concrete variants lives in build.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from nevport.sim import yamlio as y
+from nevport.sim.errors import SchemaError, UnknownNameError
+from nevport.sim.expr import Expr, parse_value
+from nevport.sim.maps import KMH, load_map, parse_map
+from nevport.sim.metrics import CRITERIA
+from nevport.sim.road import SIGNAL_STATES, Road
+from nevport.sim.storyboard import ACTIONS, TRIGGERS
+from nevport.sim.weather import PRESETS
+from nevport.sim.yamlio import Node
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+ACTOR_TYPES = ("car", "truck", "pedestrian", "cyclist", "static")
+BEHAVIOURS = ("idm", "path", "fixed")
+REFERENCES = ("careful_competent",)
+_TOP = {"id", "title", "category", "tags", "map", "duration", "parameters", "ego", "actors",
+        "storyboard", "weathers", "criteria", "reference", "variants", "description"}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    default: float
+    low: float | None = None  # uniform range
+    high: float | None = None
+    values: tuple[float, ...] = ()  # discrete choices (a grid in suites)
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    id: str
+    type: str
+    behaviour: str
+    fields: dict[str, Expr]  # lane, s, d, speed_kmh, v0_kmh, length, width, ...
+    path: tuple[tuple[Expr, Expr], ...]
+    walking: bool
+    mobil: bool
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    trigger: str
+    trigger_actor: str
+    trigger_value: Expr
+    above: bool
+    after: str
+    scale: float  # unit factor to SI (1/3.6 for *_kmh thresholds)
+    actions: tuple[dict[str, object], ...]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title_en: str
+    title_zh: str
+    category: str
+    tags: tuple[str, ...]
+    road: Road
+    duration: float  # [s]
+    parameters: tuple[Parameter, ...]
+    ego: dict[str, Expr]
+    actors: tuple[ActorSpec, ...]
+    events: tuple[EventSpec, ...]
+    weathers: tuple[str, ...]
+    criteria: tuple[tuple[str, float | None], ...]
+    reference: str | None
+    variants: int | None  # None: one (defaults) unless asked; 0: the full grid
+    file: str
+
+
+def load_scenario(path: Path) -> Scenario:
+    return parse_scenario(y.load(path))
+
+
+def parse_scenario(node: Node) -> Scenario:
+    m = y.mapping(node, _TOP, {"id", "title", "category", "map", "ego", "duration"})
+    title = y.mapping(m["title"], {"en", "zh"}, {"en", "zh"})
+    params = tuple(_parameter(k, v) for k, v in y.mapping(m.get("parameters", _empty(node)),
+                                                          _any_key(m.get("parameters"))).items())
+    known = {p.name for p in params}
+    road = parse_map(m["map"]) if isinstance(m["map"].value, dict) else _named_map(m["map"])
+    actors = tuple(_actor(n, known) for n in y.seq(m["actors"])) if "actors" in m else ()
+    ids = ["ego"] + [a.id for a in actors]
+    if len(set(ids)) != len(ids):
+        raise m["actors"].fail(f"actor ids must be unique, got {ids}")
+    events = tuple(_event(n, known, ids, road) for n in y.seq(m.get("storyboard", _empty_list(node))))
+    return Scenario(
+        id=y.text(m["id"]), title_en=y.text(title["en"]), title_zh=y.text(title["zh"]),
+        category=y.text(m["category"], ("urban", "highway")),
+        tags=tuple(y.text(t) for t in y.seq(m["tags"])) if "tags" in m else (),
+        road=road, duration=y.num(m["duration"], 1.0, 600.0), parameters=params,
+        ego=_fields(m["ego"], {"lane", "s", "d", "speed_kmh", "route_end"}, known, {"lane", "s"}),
+        actors=actors, events=events,
+        weathers=tuple(y.text(w, tuple(PRESETS)) for w in y.seq(m["weathers"]))
+        if "weathers" in m else tuple(PRESETS),
+        criteria=tuple(_criterion(n) for n in y.seq(m["criteria"])) if "criteria" in m
+        else (("no_collision", None), ("route_completion", 0.9)),
+        reference=y.text(m["reference"], REFERENCES) if "reference" in m else None,
+        variants=_variants(m["variants"]) if "variants" in m else None,
+        file=node.file,
+    )
+
+
+def _empty(node: Node) -> Node:
+    return Node({}, node.file, node.line, "parameters")
+
+
+def _empty_list(node: Node) -> Node:
+    return Node([], node.file, node.line, "storyboard")
+
+
+def _any_key(node: Node | None) -> set[str]:
+    return set(node.value) if node is not None and isinstance(node.value, dict) else set()
+
+
+def _named_map(node: Node) -> Road:
+    try:
+        return load_map(y.text(node))
+    except UnknownNameError as exc:
+        raise node.fail(str(exc)) from None
+
+
+def _variants(node: Node) -> int:
+    if node.value == "grid":
+        return 0
+    return int(y.num(node, 1, 10_000))
+
+
+def _parameter(name: str, node: Node) -> Parameter:
+    m = y.mapping(node, {"default", "range", "values"}, {"default"})
+    default = y.num(m["default"])
+    if "range" in m:
+        lo, hi = (y.num(v) for v in y.seq(m["range"]))
+        if not lo <= default <= hi:
+            raise m["default"].fail(f"default {default} lies outside range [{lo}, {hi}]")
+        return Parameter(name, default, lo, hi)
+    if "values" in m:
+        values = tuple(y.num(v) for v in y.seq(m["values"]))
+        if not values:
+            raise m["values"].fail("expected at least one value")
+        return Parameter(name, default, values=values)
+    return Parameter(name, default)
+
+
+def _fields(node: Node, allowed: set[str], known: set[str],
+            required: set[str] | None = None) -> dict[str, Expr]:
+    m = y.mapping(node, allowed, required or set())
+    return {k: parse_value(v, known) for k, v in m.items()}
+
+
+def _actor(node: Node, known: set[str]) -> ActorSpec:
+    numeric = {"lane", "s", "d", "speed_kmh", "v0_kmh", "length", "width", "headway",
+               "politeness"}
+    m = y.mapping(node, numeric | {"id", "type", "behaviour", "path", "start", "mobil"},
+                  {"id", "type"})
+    kind = y.text(m["type"], ACTOR_TYPES)
+    default = "path" if "path" in m else ("fixed" if kind == "static" else "idm")
+    behaviour = y.text(m["behaviour"], BEHAVIOURS) if "behaviour" in m else default
+    path: list[tuple[Expr, Expr]] = []
+    if behaviour == "path":
+        if "path" not in m:
+            raise node.fail("behaviour 'path' needs a 'path' of [s, d] points")
+        for p in y.seq(m["path"]):
+            pts = y.seq(p)
+            if len(pts) != 2:
+                raise p.fail(f"expected a point [s, d], got {len(pts)} numbers")
+            path.append((parse_value(pts[0], known), parse_value(pts[1], known)))
+        if len(path) < 2:
+            raise m["path"].fail("a path needs at least two points")
+    elif "s" not in m:
+        raise node.fail("missing required field 's'")
+    fields = {k: parse_value(v, known) for k, v in m.items() if k in numeric}
+    mobil = m["mobil"].value if "mobil" in m else behaviour == "idm"
+    if not isinstance(mobil, bool):
+        raise m["mobil"].fail(f"expected true or false, got {mobil!r}")
+    start = y.text(m["start"], ("walking", "waiting")) if "start" in m else "waiting"
+    return ActorSpec(y.text(m["id"]), kind, behaviour, fields, tuple(path), start == "walking",
+                     mobil)
+
+
+def _event(node: Node, known: set[str], ids: list[str], road: Road) -> EventSpec:
+    m = y.mapping(node, {"name", "when", "do"}, {"name", "when", "do"})
+    when = y.mapping(m["when"], set(TRIGGERS))
+    if len(when) != 1:
+        raise m["when"].fail(f"expected exactly one trigger of {', '.join(TRIGGERS)}")
+    kind, tn = next(iter(when.items()))
+    actor, after, above, scale = "ego", "", False, 1.0
+    if kind == "time":
+        value = parse_value(tn, known)
+    else:
+        t = y.mapping(tn, {"actor", "above", "below", "event", "delay", "above_kmh", "below_kmh"})
+        if kind == "after":
+            after = y.text(t["event"]) if "event" in t else ""
+            value = parse_value(t["delay"], known) if "delay" in t else parse_value(
+                Node(0.0, tn.file, tn.line, tn.path), known)
+        else:
+            actor = _actor_ref(t["actor"], ids) if "actor" in t else "ego"
+            keys = [k for k in ("above", "below", "above_kmh", "below_kmh") if k in t]
+            if len(keys) != 1:
+                raise tn.fail("expected exactly one of above, below, above_kmh, below_kmh")
+            above = keys[0].startswith("above")
+            value = parse_value(t[keys[0]], known)
+            scale = KMH if keys[0].endswith("_kmh") else 1.0
+    actions = tuple(_action(n, known, ids, road) for n in y.seq(m["do"]))
+    return EventSpec(y.text(m["name"]), kind, actor, value, above, after, scale, actions)
+
+
+def _actor_ref(node: Node, ids: list[str]) -> str:
+    name = y.text(node)
+    if name not in ids:
+        raise node.fail(f"unknown actor {name!r} (actors: {', '.join(ids)})")
+    return name
+
+
+def _action(node: Node, known: set[str], ids: list[str], road: Road) -> dict[str, object]:
+    m = y.mapping(node, set(ACTIONS))
+    if len(m) != 1:
+        raise node.fail(f"expected exactly one action of {', '.join(ACTIONS)}")
+    kind, an = next(iter(m.items()))
+    if kind == "signal":
+        a = y.mapping(an, {"id", "state"}, {"id", "state"})
+        sig_ids = [sg.id for sg in road.signals]
+        sid = y.text(a["id"])
+        if sid not in sig_ids:
+            raise a["id"].fail(f"unknown signal {sid!r} (map has: {sig_ids})")
+        return {"kind": kind, "signal": sig_ids.index(sid),
+                "state": SIGNAL_STATES[y.text(a["state"], tuple(SIGNAL_STATES))]}
+    allowed = {"speed": {"actor", "target_kmh", "rate"}, "lane_change": {"actor", "lane", "offset",
+               "duration"}, "walk": {"actor"}}[kind]
+    a = y.mapping(an, allowed, {"actor"})
+    out: dict[str, object] = {"kind": kind, "actor": _actor_ref(a["actor"], ids)}
+    for key in sorted(allowed - {"actor"}):
+        if key in a:
+            out[key] = parse_value(a[key], known)
+    if kind == "speed" and not {"target_kmh", "rate"} <= out.keys():
+        raise an.fail("speed action needs target_kmh and rate")
+    if kind == "lane_change" and ("lane" in out) == ("offset" in out):
+        raise an.fail("lane_change needs exactly one of lane, offset")
+    return out
+
+
+def _criterion(node: Node) -> tuple[str, float | None]:
+    if isinstance(node.value, str):
+        name, value = node.value, None
+    else:
+        m = y.mapping(node, set(CRITERIA))
+        if len(m) != 1:
+            raise node.fail("expected one criterion name with its threshold")
+        name, vn = next(iter(m.items()))
+        value = y.num(vn)
+    if name not in CRITERIA:
+        raise node.fail(f"unknown criterion {name!r} (known: {', '.join(sorted(CRITERIA))})")
+    return name, value
+
+
+def library() -> dict[str, Path]:
+    """Every scenario file shipped with nevport, by id (the file stem)."""
+    return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.yaml"))}
+
+
+def find_scenario(name: str) -> Scenario:
+    """Load a library scenario by id or any scenario file by path."""
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        return load_scenario(path)
+    lib = library()
+    if name not in lib:
+        raise UnknownNameError(f"unknown scenario {name!r}; see 'nevport sim list'")
+    return load_scenario(lib[name])
+
+
+__all__ = ["Scenario", "SchemaError", "find_scenario", "library", "load_scenario"]

@@ -1,0 +1,169 @@
+"""Perception: an object-list sensor, lane and signal perception, degraded by weather.
+
+The sensor reports, per actor slot, relative position, velocity, class and size, with
+range, field of view, detection probability, range-dependent noise and occlusion by
+nearer actors. ``privileged=True`` returns ground truth instead. Every variant draws
+noise from its own Generator, so a variant's observations do not depend on the batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nevport.sim.geometry import wrap_delta
+from nevport.sim.road import Road
+from nevport.sim.state import CAR, TRUCK, SimParams, SimState
+from nevport.sim.step import signal_states
+from nevport.sim.weather import Weather
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+B8 = NDArray[np.bool_]
+
+FOV = np.deg2rad(120.0)  # [rad] forward sensor field of view (typical front camera + radar)
+VISIBLE_FRACTION = 0.4  # [-] share of an object's outline points that must be in line of sight
+PRIVILEGED_RANGE = 300.0  # [m] ground-truth mode reports everything this close
+NOISE_REF_RANGE = 50.0  # [m] range at which Weather.noise_pos applies
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What a driver perceives; (B,) per variant, (B, M) per object slot (M = N - 1)."""
+
+    t: F64
+    ego_s: F64  # [m] map-localised longitudinal position
+    speed: F64  # [m/s]
+    accel: F64  # [m/s^2]
+    offset: F64  # [m] lateral offset from the current lane centre (left positive), noisy
+    heading: F64  # [rad] heading relative to the lane
+    lane: I64  # current lane index
+    curvature: F64  # [1/m] road curvature at the ego
+    curvature_ahead: F64  # [1/m] largest |curvature| within the next 150 m
+    speed_limit: F64  # [m/s]
+    obj_s: F64  # [m] longitudinal distance to the object's centre (ahead positive)
+    obj_d: F64  # [m] lateral offset of the object's centre (left positive)
+    obj_vs: F64  # [m/s] object's velocity along the road
+    obj_vd: F64  # [m/s] object's lateral velocity
+    obj_cls: I64  # actor kind (state.CAR ... state.STATIC)
+    obj_len: F64  # [m]
+    obj_wid: F64  # [m]
+    obj_valid: B8  # detected this frame
+    signal_dist: F64  # [m] to the next stop line with a signal; inf if none
+    signal_state: I64  # perceived state of that signal; -1 = not perceived
+    stop_dist: F64  # [m] to the next stop sign; inf if none
+    crosswalk_dist: F64  # [m] to the next crosswalk's near edge; inf if none
+    route_left: F64  # [m] to the end of the route
+    sensor_range: F64  # [m] current effective range (a system knows its own degradation)
+
+
+@dataclass
+class Perception:
+    """Sensor configuration plus one random stream per variant."""
+
+    weather: Weather
+    seeds: list[int]
+    route_end: F64
+    privileged: bool = False
+    rngs: list[np.random.Generator] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rngs = [np.random.default_rng(s) for s in self.seeds]
+
+
+def _next_ahead(positions: list[float], s_front: F64) -> F64:
+    if not positions:
+        return np.full(s_front.shape, np.inf)
+    pos = np.asarray(positions)[None, :]
+    dist = pos - s_front[:, None]
+    return np.where(dist >= -0.5, dist, np.inf).min(axis=1)
+
+
+def _visible(ds: F64, dd: F64, psi: F64, length: F64, width: F64) -> B8:
+    """(B, M) True where enough of each object's outline is in line of sight from the ego."""
+    c, s = np.cos(psi), np.sin(psi)
+    offs = ((0, 0), (0.5, 0.5), (0.5, -0.5), (-0.5, 0.5), (-0.5, -0.5))
+    px = np.stack([ds + fx * length * c - fy * width * s for fx, fy in offs], -1)  # (B, M, P)
+    py = np.stack([dd + fx * length * s + fy * width * c for fx, fy in offs], -1)
+    ang, rng = np.arctan2(py, px), np.hypot(px, py)
+    lo, hi = ang[..., 1:].min(-1), ang[..., 1:].max(-1)  # occluder angular extent (B, M)
+    near = np.hypot(ds, dd)
+    # point p of target j is blocked by occluder k if inside k's extent and behind k's centre
+    blocked = ((ang[:, :, None, :] > lo[:, None, :, None]) & (ang[:, :, None, :] < hi[:, None, :, None])
+               & (rng[:, :, None, :] > near[:, None, :, None]))
+    m = ds.shape[1]
+    blocked &= ~np.eye(m, dtype=bool)[None, :, :, None]
+    return (~blocked.any(axis=2)).mean(-1) >= VISIBLE_FRACTION
+
+
+def perceive(state: SimState, params: SimParams, perception: Perception) -> Observation:
+    """Build the observation of every variant from the state (reads, never writes)."""
+    road, ap, w = params.road, params.actors, perception.weather
+    period = road.length if road.periodic else 0.0
+    ds = wrap_delta(state.s[:, 1:] - state.s[:, :1], period)
+    dd = state.d[:, 1:] - state.d[:, :1]
+    vs = state.v[:, 1:] * np.cos(state.psi[:, 1:])
+    vd = state.v[:, 1:] * np.sin(state.psi[:, 1:])
+    r = np.hypot(ds, dd)
+    kind = ap.kind[:, 1:]
+    if perception.privileged:
+        valid = r <= PRIVILEGED_RANGE
+    else:
+        lit = (kind == CAR) | (kind == TRUCK)
+        limit = np.where(lit, w.sensor_range, w.unlit_range)
+        bearing = np.arctan2(dd, ds) - state.psi[:, :1]
+        valid = (r <= limit) & (np.abs(bearing) <= 0.5 * FOV)
+        valid &= _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+        ds, dd, vs, vd, valid = _noisy(perception, ds, dd, vs, vd, valid, r)
+    return _assemble(state, params, perception, road, (ds, dd, vs, vd, valid))
+
+
+def _noisy(p: Perception, ds: F64, dd: F64, vs: F64, vd: F64, valid: B8,
+           r: F64) -> tuple[F64, F64, F64, F64, B8]:
+    w = p.weather
+    b, m = ds.shape
+    draws = np.stack([rng.standard_normal((5, m)) for rng in p.rngs]) if m else np.zeros((b, 5, 0))
+    hit = np.stack([rng.random(m) for rng in p.rngs]) < w.detect_prob if m else valid
+    sigma = w.noise_pos * np.maximum(r, 10.0) / NOISE_REF_RANGE
+    return (ds + sigma * draws[:, 0], dd + sigma * draws[:, 1], vs + w.noise_vel * draws[:, 2],
+            vd + w.noise_vel * draws[:, 3], valid & hit)
+
+
+def _assemble(state: SimState, params: SimParams, p: Perception, road: Road,
+              objs: tuple[F64, F64, F64, F64, B8]) -> Observation:
+    ap, w = params.actors, p.weather
+    s0, d0 = state.s[:, 0], state.d[:, 0]
+    lane = np.clip(road.lane_of(d0), 0, len(road.lanes) - 1)
+    front = s0 + 0.5 * ap.length[:, 0]
+    sig_dist = _next_ahead([sg.s for sg in road.signals], front)
+    sig_idx = _next_signal(road, front)
+    states = signal_states(state, params)
+    seen = np.array([rng.random() for rng in p.rngs]) < w.detect_prob
+    sig_state = np.where((sig_dist <= w.signal_range) & (sig_idx >= 0) & (seen | p.privileged),
+                         np.take_along_axis(states, sig_idx.clip(0)[:, None], 1)[:, 0] if states.size
+                         else -1, -1)
+    lane_noise = 0.0 if p.privileged else w.lane_noise
+    offset = d0 - road.lane_centres[lane] + lane_noise * np.array([g.standard_normal() for g in p.rngs])
+    ahead = np.stack([np.abs(road.curvature(s0 + x)) for x in np.arange(0.0, 151.0, 10.0)], 1)
+    ds, dd, vs, vd, valid = objs
+    return Observation(
+        t=state.t, ego_s=s0, speed=state.v[:, 0], accel=state.a[:, 0], offset=offset,
+        heading=state.psi[:, 0], lane=lane, curvature=road.curvature(s0),
+        curvature_ahead=ahead.max(1), speed_limit=road.lane_array("speed_limit")[lane],
+        obj_s=ds, obj_d=dd, obj_vs=vs, obj_vd=vd, obj_cls=ap.kind[:, 1:], obj_len=ap.length[:, 1:],
+        obj_wid=ap.width[:, 1:], obj_valid=valid, signal_dist=sig_dist, signal_state=sig_state,
+        stop_dist=_next_ahead(list(road.stop_signs), front),
+        crosswalk_dist=_next_ahead([c[0] - 0.5 * c[1] for c in road.crosswalks], front),
+        route_left=p.route_end - s0,
+        sensor_range=np.full(s0.shape, PRIVILEGED_RANGE if p.privileged else w.sensor_range),
+    )
+
+
+def _next_signal(road: Road, front: F64) -> I64:
+    if not road.signals:
+        return np.full(front.shape, -1, np.int64)
+    pos = np.array([sg.s for sg in road.signals])[None, :]
+    dist = np.where(pos - front[:, None] >= -0.5, pos - front[:, None], np.inf)
+    return np.where(np.isfinite(dist.min(1)), dist.argmin(1), -1).astype(np.int64)

@@ -1,0 +1,116 @@
+"""The pure step function: ``step(state, controls, params) -> state``."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nevport.sim.dynamics import bicycle_step
+from nevport.sim.geometry import boxes_overlap, wrap_delta
+from nevport.sim.state import IDM, PATH, SimParams, SimState
+from nevport.sim.storyboard import apply_storyboard
+from nevport.sim.flow import traffic_accelerations
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+LANE_CHANGE_SPEED = 1.0  # [m/s] default lateral speed: 3.5 m in 3.5 s (docs/sim/models.md)
+
+
+def signal_states(state: SimState, params: SimParams) -> I64:
+    """(B, S) state code of each signal, storyboard overrides applied."""
+    sigs = params.road.signals
+    if not sigs:
+        return np.zeros((state.t.shape[0], 0), np.int64)
+    prog = np.stack([sg.state_at(state.t) for sg in sigs], axis=1)
+    return np.where(state.sig_override >= 0, state.sig_override, prog)
+
+
+def step(state: SimState, controls: F64, params: SimParams) -> SimState:
+    """Advance every variant by ``params.dt``.
+
+    ``controls`` (B, 2): ego acceleration command [m/s^2] and front-wheel angle command [rad].
+    """
+    state = apply_storyboard(state, params)
+    road, ap, dt = params.road, params.actors, params.dt
+    lane = road.lane_of(state.d)
+    a_tr, lane_tgt = traffic_accelerations(state, params, lane, signal_states(state, params))
+    is_idm = ap.ctrl == IDM
+    v_new = np.maximum(state.v + a_tr * dt, 0.0)
+    dist = np.where(state.v + a_tr * dt < 0, state.v**2 / np.maximum(-2 * a_tr, 1e-9),
+                    0.5 * (state.v + v_new) * dt)
+    dirs = road.lane_array("direction")[np.clip(lane_tgt, 0, len(road.lanes) - 1)]
+    centre = road.lane_centres[np.clip(lane_tgt, 0, len(road.lanes) - 1)]
+    lat_speed = np.where(state.lat_v > 0, state.lat_v, LANE_CHANGE_SPEED)
+    lat_speed = np.minimum(lat_speed, 0.5 * state.v + 0.05)  # no sideways sliding at standstill
+    dd = np.clip(centre - state.d, -lat_speed * dt, lat_speed * dt)
+    s = np.where(is_idm, state.s + dirs * dist, state.s)
+    d = np.where(is_idm, state.d + dd, state.d)
+    v = np.where(is_idm, v_new, state.v)
+    a = np.where(is_idm, (v_new - state.v) / dt, 0.0)
+    base = np.where(dirs > 0, 0.0, np.pi)
+    psi = np.where(is_idm, base + dirs * np.arctan2(dd / dt, np.maximum(v_new, 0.1)), state.psi)
+    s, d, v, psi, p = _paths(state, params, s, d, v, psi)
+    steer = state.steer
+    if params.has_ego:
+        e = bicycle_step(state.s[:, 0], state.d[:, 0], state.v[:, 0], state.psi[:, 0], state.steer,
+                         controls[:, 0], controls[:, 1], params.mu, road, params.ego, dt)
+        # after a collision the ego stays where it stopped
+        frozen = state.collided
+        for arr_new, arr_old, val in ((s, state.s, e[0]), (d, state.d, e[1]), (v, state.v, e[2]),
+                                      (psi, state.psi, e[3]), (a, state.a, e[4])):
+            arr_new[:, 0] = np.where(frozen, arr_old[:, 0] if arr_new is not a else 0.0, val)
+        steer = e[5]
+    s = road.wrap(s)
+    new = state.replace(t=state.t + dt, s=s, d=d, v=v, psi=psi, a=a, steer=steer, p=p,
+                        lane_tgt=np.where(is_idm, lane_tgt, state.lane_tgt))
+    return _collide(new, params) if params.has_ego else new
+
+
+def _paths(state: SimState, params: SimParams, s: F64, d: F64, v: F64,
+           psi: F64) -> tuple[F64, F64, F64, F64, F64]:
+    ap = params.actors
+    moving = (ap.ctrl == PATH) & state.walking
+    if not (ap.ctrl == PATH).any():
+        return s, d, v, psi, state.p
+    total = ap.path_len[..., -1]
+    p = np.where(moving, np.minimum(state.p + ap.walk_speed * params.dt, total), state.p)
+    k = ap.path_len.shape[-1]
+    seg = np.clip((ap.path_len <= p[..., None]).sum(-1) - 1, 0, k - 2)[..., None]
+    l0 = np.take_along_axis(ap.path_len, seg, -1)[..., 0]
+    l1 = np.take_along_axis(ap.path_len, seg + 1, -1)[..., 0]
+    frac = np.clip((p - l0) / np.maximum(l1 - l0, 1e-9), 0.0, 1.0)
+    ps0, ps1 = (np.take_along_axis(ap.path_s, seg + i, -1)[..., 0] for i in (0, 1))
+    pd0, pd1 = (np.take_along_axis(ap.path_d, seg + i, -1)[..., 0] for i in (0, 1))
+    on = ap.ctrl == PATH
+    s = np.where(on, ps0 + frac * (ps1 - ps0), s)
+    d = np.where(on, pd0 + frac * (pd1 - pd0), d)
+    v = np.where(on, np.where(moving & (p < total), ap.walk_speed, 0.0), v)
+    psi = np.where(on, np.arctan2(pd1 - pd0, ps1 - ps0), psi)
+    return s, d, v, psi, p
+
+
+def _collide(state: SimState, params: SimParams) -> SimState:
+    """Record the ego's first collision and stop both parties (the run's outcome is decided)."""
+    ap = params.actors
+    period = params.road.length if params.road.periodic else 0.0
+    ds = wrap_delta(state.s[:, 1:] - state.s[:, :1], period)
+    dd = state.d[:, 1:] - state.d[:, :1]
+    over = boxes_overlap(ds, dd, state.psi[:, :1], ap.length[:, :1], ap.width[:, :1],
+                         state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+    first = over.any(axis=1) & ~state.collided
+    if not first.any():
+        return state
+    hit = np.argmax(over, axis=1) + 1
+    rows = np.arange(state.t.shape[0])
+    vo = state.v[rows, hit]
+    rel = np.hypot(state.v[:, 0] * np.cos(state.psi[:, 0]) - vo * np.cos(state.psi[rows, hit]),
+                   state.v[:, 0] * np.sin(state.psi[:, 0]) - vo * np.sin(state.psi[rows, hit]))
+    v = state.v.copy()
+    v[first, 0] = 0.0
+    v[rows[first], hit[first]] = 0.0
+    return state.replace(
+        v=v, collided=state.collided | first,
+        impact_speed=np.where(first, rel, state.impact_speed),
+        hit=np.where(first, hit, state.hit),
+    )
