@@ -81,7 +81,9 @@ def _empty_postgres(database: Database) -> None:
 
 
 @pytest.fixture(params=BACKENDS)
-def database(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[Database]:
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[Database]:
     if request.param == "sqlite":
         path = tmp_path / "nevport.db"
         shutil.copyfile(sqlite_template, path)
@@ -142,7 +144,9 @@ def make_enterprise(database: Database) -> Callable[..., Enterprise]:
 def make_user(database: Database) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 
-    def make(role: Role | str, enterprise_id: int | None = None, username: str | None = None) -> User:
+    def make(
+        role: Role | str, enterprise_id: int | None = None, username: str | None = None
+    ) -> User:
         with database.session() as session:
             return auth_service.create_user(
                 session,

@@ -8,7 +8,9 @@ _ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)  # GB 11714-1997
 
 
 def _org_code_check(body: str) -> str:
-    total = sum(int(char, 36) * weight for char, weight in zip(body, _ORG_CODE_WEIGHTS, strict=True))
+    total = sum(
+        int(char, 36) * weight for char, weight in zip(body, _ORG_CODE_WEIGHTS, strict=True)
+    )
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
 

@@ -111,9 +111,13 @@ def serve(
 
 @app.command()
 def demo(
-    check: Annotated[bool, typer.Option("--check", help="Start, verify, stop; exit 0 if healthy.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Start, verify, stop; exit 0 if healthy.")
+    ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port (0 picks a free one).")] = 8000,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port (default 8000; --check picks a free one).")
+    ] = None,
     data_dir: Annotated[
         str, typer.Option("--data-dir", help="Demo data directory, created or reused.")
     ] = "nevport-demo",

@@ -17,7 +17,9 @@ err_console = Console(stderr=True)
 
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Data directory (default: $NEVPORT_DATA_DIR or ~/.local/share/nevport)."),
+    typer.Option(
+        "--data-dir", help="Data directory (default: $NEVPORT_DATA_DIR or ~/.local/share/nevport)."
+    ),
 ]
 
 

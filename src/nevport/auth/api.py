@@ -10,7 +10,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 from nevport.auth import service
 from nevport.auth.deps import CurrentPrincipal, DbSession, SettingsDep
 from nevport.auth.ratelimit import LoginThrottle
-from nevport.auth.schemas import DeviceTokenCreate, DeviceTokenCreated, DeviceTokenOut, TokenOut, UserOut
+from nevport.auth.schemas import (
+    DeviceTokenCreate,
+    DeviceTokenCreated,
+    DeviceTokenOut,
+    TokenOut,
+    UserOut,
+)
 from nevport.auth.security import create_access_token
 from nevport.errors import AuthError, Forbidden, NotFound
 
@@ -58,11 +64,15 @@ def me(principal: CurrentPrincipal, session: DbSession) -> UserOut:
 
 def _writable(principal: CurrentPrincipal, enterprise_id: int) -> None:
     if not principal.can_write_enterprise(enterprise_id):
-        raise Forbidden(f"role {principal.role.value} may not manage tokens of enterprise {enterprise_id}")
+        raise Forbidden(
+            f"role {principal.role.value} may not manage tokens of enterprise {enterprise_id}"
+        )
 
 
 @router.get("/enterprises/{enterprise_id}/device-tokens", response_model=list[DeviceTokenOut])
-def list_tokens(enterprise_id: int, principal: CurrentPrincipal, session: DbSession) -> list[DeviceTokenOut]:
+def list_tokens(
+    enterprise_id: int, principal: CurrentPrincipal, session: DbSession
+) -> list[DeviceTokenOut]:
     _writable(principal, enterprise_id)
     rows = service.list_device_tokens(session, enterprise_id)
     return [DeviceTokenOut.model_validate(row) for row in rows]
@@ -83,7 +93,9 @@ def create_token(
     return DeviceTokenCreated(token=plain, **DeviceTokenOut.model_validate(row).model_dump())
 
 
-@router.delete("/enterprises/{enterprise_id}/device-tokens/{token_id}", response_model=DeviceTokenOut)
+@router.delete(
+    "/enterprises/{enterprise_id}/device-tokens/{token_id}", response_model=DeviceTokenOut
+)
 def revoke_token(
     enterprise_id: int, token_id: int, principal: CurrentPrincipal, session: DbSession
 ) -> DeviceTokenOut:

@@ -14,15 +14,21 @@ from nevport.cli_common import DataDirOption, console, open_database, settings_f
 from nevport.errors import InvalidInput
 
 users_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
-tokens_app = typer.Typer(help="Manage device tokens for machines that push data.", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="Manage device tokens for machines that push data.", no_args_is_help=True
+)
 
 
 @users_app.command("create")
 def create_user(
     name: Annotated[str, typer.Argument(help="Login name.")],
     role: Annotated[Role, typer.Option(help="Role of the account.")],
-    enterprise: Annotated[int | None, typer.Option(help="Enterprise id (enterprise roles only).")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input.")] = False,
+    enterprise: Annotated[
+        int | None, typer.Option(help="Enterprise id (enterprise roles only).")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
     display_name: Annotated[str, typer.Option(help="Name shown in the portal.")] = "",
     data_dir: DataDirOption = None,
 ) -> None:
@@ -46,7 +52,10 @@ def list_users(data_dir: DataDirOption = None) -> None:
     with database.session() as session:
         for user in service.list_users(session):
             table.add_row(
-                str(user.id), user.username, user.role.value, str(user.enterprise_id or ""),
+                str(user.id),
+                user.username,
+                user.role.value,
+                str(user.enterprise_id or ""),
                 "yes" if user.is_active else "no",
             )
     console.print(table)
@@ -77,7 +86,9 @@ def list_tokens(
     with database.session() as session:
         for row in service.list_device_tokens(session, enterprise):
             revoked = row.revoked_at.isoformat(timespec="seconds") if row.revoked_at else ""
-            table.add_row(str(row.id), str(row.enterprise_id), row.name, row.prefix + "...", revoked)
+            table.add_row(
+                str(row.id), str(row.enterprise_id), row.name, row.prefix + "...", revoked
+            )
     console.print(table)
 
 

@@ -59,7 +59,9 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def _resolve_principal(request: Request, session: DbSession, settings: SettingsDep) -> Principal | None:
+def _resolve_principal(
+    request: Request, session: DbSession, settings: SettingsDep
+) -> Principal | None:
     token = _bearer(request)
     if token is not None:
         user_id = decode_access_token(settings.require_secret_key(), token)

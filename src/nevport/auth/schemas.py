@@ -11,7 +11,7 @@ from nevport.auth.roles import Role
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int = Field(description="lifetime in seconds")
 
 

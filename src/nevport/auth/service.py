@@ -23,7 +23,7 @@ from nevport.errors import AuthError, Conflict, InvalidInput, NotFound
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD_LENGTH = 10  # [characters]
-DEVICE_TOKEN_PREFIX = "nvd"
+DEVICE_TOKEN_PREFIX = "nvd"  # noqa: S105 - a prefix, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,9 @@ def _parse_role(role: Role | str) -> Role:
         return Role(role)
     except ValueError:
         known = ", ".join(r.value for r in Role)
-        raise InvalidInput(f"unknown role {role!r}; expected one of {known}", field="role") from None
+        raise InvalidInput(
+            f"unknown role {role!r}; expected one of {known}", field="role"
+        ) from None
 
 
 def _require_enterprise(session: Session, enterprise_id: int) -> None:

@@ -50,7 +50,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
+    return not request.url.path.startswith("/api") and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 async def _nevport_error(request: Request, exc: NevportError) -> Response:

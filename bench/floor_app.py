@@ -1,0 +1,28 @@
+"""The latency floor: FastAPI under uvicorn returning a pre-built JSON page from memory."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+page: dict[str, Any] = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+app = FastAPI()
+
+
+@app.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/api/enterprises")
+def enterprises(limit: int = 50, sort: str = "name_en") -> dict[str, Any]:
+    return page
+
+
+if __name__ == "__main__":
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False)
