@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.resources import files
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -28,6 +29,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         version=nevport.__version__,
         summary="Smart automotive industrial park platform",
         dependencies=[Depends(enterprise_guard)],
+        docs_url=None,  # served below from the package's own assets: no CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url)
@@ -38,6 +41,16 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(park_router)
     app.include_router(pages.router)
     app.add_exception_handler(NevportError, _nevport_error)  # type: ignore[arg-type]
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="nevport API",
+            swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/vendor/swagger-ui/favicon-32x32.png",
+        )
 
     @app.get("/healthz", tags=["ops"])
     def healthz(request: Request) -> dict[str, str]:
