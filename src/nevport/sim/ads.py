@@ -1,0 +1,139 @@
+"""Built-in drivers: the reference ADS and the UN R157 careful-and-competent human model.
+
+Both are batched and work on the perceived object list only (the human model asks for
+privileged perception: R157 models human perception by explicit delays instead).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nevport.sim.driver import DriverInfo
+from nevport.sim.road import AMBER, GREEN, RED
+from nevport.sim.sensors import Observation
+from nevport.sim.state import CYCLIST, PEDESTRIAN
+from nevport.sim.traffic import idm_acceleration
+
+F64 = NDArray[np.float64]
+
+# reference ADS tuning; the planner assumes dry-road braking: it does not estimate friction
+PLAN_DECEL = 4.0  # [m/s^2] comfortable planning deceleration
+AEB_TTC = 1.6  # [s] time-to-collision that triggers full braking
+AEB_DECEL = -10.0  # [m/s^2] full braking request (the tyres cap it at mu*g)
+A_LAT_MAX = 2.0  # [m/s^2] curve speed comfort limit
+REACTION = 0.3  # [s] system latency assumed in the visibility speed limit
+CORRIDOR_MARGIN = 0.4  # [m] lateral clearance added to both vehicles' half widths
+PREDICT = 3.0  # [s] horizon over which crossing road users are predicted into the corridor
+STANLEY_K = 1.2  # [1/s] cross-track gain of the Stanley steering law (Thrun et al. 2006)
+
+
+class ReferenceADS:
+    """ACC + lane keeping + AEB + signal, stop-sign and pedestrian handling."""
+
+    batched = True
+
+    def reset(self, info: DriverInfo) -> None:
+        self.info = info
+        self.last_signal = np.full(info.batch, -1)
+        self.stopped_at = np.full(info.batch, -np.inf)  # s [m] of the stop sign already served
+
+    def act(self, obs: Observation) -> F64:
+        v = obs.speed
+        gap, v_lead = self._lead(obs)
+        gap = np.minimum(gap, self._stop_lines(obs))
+        v_des = np.minimum(obs.speed_limit, np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)))
+        # drive no faster than the sensors can see: reaction distance + braking within range
+        rng = np.maximum(obs.sensor_range - 5.0, 1.0)
+        v_vis = PLAN_DECEL * (-REACTION + np.sqrt(REACTION**2 + 2.0 * rng / PLAN_DECEL))
+        v_des = np.maximum(np.minimum(v_des, v_vis), 1.0)
+        ones = np.ones_like(v)
+        acc = idm_acceleration(v, v_des, gap, v - v_lead, 1.2 * ones, 2.0 * ones, PLAN_DECEL * ones,
+                               2.5 * ones)
+        closing = v - v_lead
+        ttc = np.where(closing > 0.1, gap / np.maximum(closing, 0.1), np.inf)
+        acc = np.where(ttc < AEB_TTC, AEB_DECEL, np.clip(acc, -9.0, 2.0))
+        return np.stack([acc, self._steer(obs)], axis=1)
+
+    def _steer(self, obs: Observation) -> F64:
+        v = np.maximum(obs.speed, 1.0)
+        ff = np.arctan(self.info.wheelbase * obs.curvature)
+        return ff - obs.heading - np.arctan(STANLEY_K * obs.offset / v)
+
+    def _lead(self, obs: Observation) -> tuple[F64, F64]:
+        """Gap [m] and speed [m/s] of the nearest object in (or predicted into) the corridor."""
+        ego_w = 1.85  # [m] width of the built-in ego car (build.SIZES)
+        half = 0.5 * (ego_w + obs.obj_wid) + CORRIDOR_MARGIN
+        rel_d = obs.obj_d
+        gap = obs.obj_s - 0.5 * (4.7 + obs.obj_len)
+        t_reach = np.clip(gap / np.maximum(obs.speed[:, None], 1.0), 0.0, PREDICT)
+        vru = (obs.obj_cls == PEDESTRIAN) | (obs.obj_cls == CYCLIST)
+        crossing = np.abs(obs.obj_vd) > 0.3
+        future_d = rel_d + obs.obj_vd * t_reach
+        into = vru | crossing
+        in_now = np.abs(rel_d) < half
+        will = into & ((np.abs(future_d) < half) | (np.sign(rel_d) != np.sign(future_d)))
+        hit = obs.obj_valid & (obs.obj_s > 0) & (in_now | will)
+        g = np.where(hit, gap, np.inf)
+        j = np.argmin(g, axis=1)
+        rows = np.arange(len(j))
+        best = g[rows, j]
+        v_lead = np.where(np.isfinite(best) & ~into[rows, j], np.maximum(obs.obj_vs[rows, j], 0.0), 0.0)
+        return np.where(np.isfinite(best), np.maximum(best, 0.1), 1e4), v_lead
+
+    def _stop_lines(self, obs: Observation) -> F64:
+        seen = obs.signal_state >= 0
+        self.last_signal = np.where(seen, obs.signal_state, self.last_signal)
+        self.last_signal = np.where(np.isfinite(obs.signal_dist), self.last_signal, -1)
+        state = self.last_signal
+        dist = obs.signal_dist - 1.0
+        can_stop = obs.speed**2 < 2.0 * PLAN_DECEL * np.maximum(dist, 0.0)
+        stop = (state == RED) | ((state == AMBER) & can_stop) | ((state == -1) & (dist < 25.0))
+        stop &= state != GREEN
+        gap = np.where(stop & (dist > -0.5), np.maximum(dist, 0.1), 1e4)
+        stop_line = obs.ego_s + obs.stop_dist
+        served = np.isclose(stop_line, self.stopped_at, atol=2.0)
+        here = (obs.stop_dist < 3.0) & (obs.speed < 0.3)
+        self.stopped_at = np.where(here, stop_line, self.stopped_at)
+        sign_gap = np.where(np.isfinite(obs.stop_dist) & ~served, np.maximum(obs.stop_dist - 0.5, 0.1), 1e4)
+        return np.minimum(gap, sign_gap)
+
+
+# UN R157 Annex 4 Appendix 3, careful and competent human driver (docs/sim/suites.md)
+CC_PERCEPTION = 0.4  # [s] risk perception time
+CC_REACTION = 0.75  # [s] time from perception to the start of braking
+CC_DECEL = 0.774 * 9.81  # [m/s^2] maximum deceleration 0.774 g
+CC_RISE = 0.6  # [s] time to build up the maximum deceleration
+CC_WANDER = 0.375  # [m] lateral wandering that marks a cut-in as a risk
+
+
+class CarefulCompetentDriver:
+    """R157's reference human: keeps lane and speed, then brakes after fixed delays."""
+
+    batched = True
+    privileged = True
+
+    def reset(self, info: DriverInfo) -> None:
+        self.info = info
+        self.risk_at = np.full(info.batch, np.nan)
+        self.prev_vs: F64 | None = None
+
+    def act(self, obs: Observation) -> F64:
+        half_lane = 1.75  # [m] half of a 3.5 m lane
+        near = obs.obj_valid & (obs.obj_s > 0)
+        intrude = np.abs(obs.obj_d) < half_lane + 0.5 * obs.obj_wid - CC_WANDER
+        in_lane = np.abs(obs.obj_d) < 0.5
+        gap = obs.obj_s - 0.5 * (4.7 + obs.obj_len)
+        closing = obs.speed[:, None] - obs.obj_vs
+        ttc = np.where(closing > 0.1, gap / np.maximum(closing, 0.1), np.inf)
+        braking = np.zeros_like(near)
+        if self.prev_vs is not None:
+            braking = (self.prev_vs - obs.obj_vs) / self.info.dt > 2.0
+        self.prev_vs = obs.obj_vs.copy()
+        risk = (near & intrude & (ttc < 4.0) & ~in_lane) | (near & in_lane & (braking | (ttc < 3.0)))
+        new = risk.any(axis=1) & np.isnan(self.risk_at)
+        self.risk_at = np.where(new, obs.t, self.risk_at)
+        since = obs.t - (self.risk_at + CC_PERCEPTION + CC_REACTION)
+        decel = np.where(since > 0, np.minimum(CC_DECEL, CC_DECEL * since / CC_RISE), 0.0)
+        steer = np.arctan(self.info.wheelbase * obs.curvature) - obs.heading - 0.3 * obs.offset
+        return np.stack([np.nan_to_num(-decel), steer], axis=1)

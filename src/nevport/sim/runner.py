@@ -1,0 +1,170 @@
+"""Run scenario variants: build, perceive, drive, step, record, judge, hash."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nevport.sim.build import build, concrete
+from nevport.sim.driver import DriverInfo, DriverSet, load_driver_class
+from nevport.sim.metrics import Trace, compute_metrics, verdict
+from nevport.sim.scenario import Scenario
+from nevport.sim.sensors import Perception, perceive
+from nevport.sim.state import SimParams, SimState
+from nevport.sim.step import signal_states, step
+from nevport.sim.weather import Weather, get_weather
+
+F64 = NDArray[np.float64]
+ROUTE_MARGIN = 5.0  # [m] driven past the route end before a variant counts as finished
+SERIES_POINTS = 200  # samples kept of a failed run's time series for the report
+
+
+@dataclass
+class Recording:
+    """Arrays of one batch run: (T, B, N) positions and (T, B) ego data."""
+
+    t: list[F64] = field(default_factory=list)
+    s: list[F64] = field(default_factory=list)
+    d: list[F64] = field(default_factory=list)
+    v: list[F64] = field(default_factory=list)
+    psi: list[F64] = field(default_factory=list)
+    a: list[F64] = field(default_factory=list)
+    sig: list[NDArray[np.int64]] = field(default_factory=list)
+    last: SimState | None = None
+
+    def stacked(self, name: str) -> NDArray[Any]:
+        return np.stack(getattr(self, name))
+
+
+def variant_seed(scenario_id: str, weather: str, seed: int, index: int) -> int:
+    """Seed of one variant's random streams, independent of batching and processes."""
+    key = zlib.crc32(f"{scenario_id}|{weather}".encode())
+    return int(np.random.SeedSequence([seed, index, key]).generate_state(1)[0])
+
+
+def simulate(scn: Scenario, weather: Weather, indices: list[int], seed: int,
+             driver: str) -> tuple[Recording, SimParams, F64, F64, NDArray[np.int64]]:
+    """Run the variants ``indices`` as one batch; returns the recording and end steps."""
+    rows = [concrete(scn, i, seed) for i in indices]
+    built = build(scn, rows, weather)
+    state, params = built.state, built.params
+    b = len(indices)
+    info = DriverInfo(params.road, b, params.dt, params.ego.wheelbase, params.ego.max_steer,
+                      built.route_end)
+    privileged = bool(getattr(load_driver_class(driver), "privileged", False))
+    perception = Perception(weather, [variant_seed(scn.id, weather.name, seed, i) for i in indices],
+                            built.route_end, privileged)
+    drivers = DriverSet(driver, info)
+    rec = Recording()
+    n_steps = round(scn.duration / params.dt)
+    end = np.full(b, n_steps)
+    _record(rec, state, params)
+    for k in range(n_steps):
+        controls = drivers.act(perceive(state, params, perception))
+        state = step(state, controls, params)
+        _record(rec, state, params)
+        done = state.collided | (state.s[:, 0] >= built.route_end + ROUTE_MARGIN)
+        end = np.where(done & (end == n_steps), k + 1, end)
+        if (end < n_steps).all():
+            break
+    return rec, params, built.route_start, built.route_end, end
+
+
+def _record(rec: Recording, state: SimState, params: SimParams) -> None:
+    rec.t.append(state.t.copy())
+    rec.s.append(state.s)
+    rec.d.append(state.d)
+    rec.v.append(state.v)
+    rec.psi.append(state.psi)
+    rec.a.append(state.a[:, 0])
+    rec.sig.append(signal_states(state, params))
+    rec.last = state
+
+
+def trace_hash(rec: Recording, b: int, end: int) -> str:
+    """sha256 over the float64 bytes of (s, d, v, psi) of every actor, steps 0..end."""
+    h = hashlib.sha256()
+    for name in ("s", "d", "v", "psi"):
+        h.update(np.ascontiguousarray(rec.stacked(name)[: end + 1, b], dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def run_variants(scn: Scenario, weather_name: str, indices: list[int], seed: int = 0,
+                 driver: str = "reference") -> list[dict[str, Any]]:
+    """Run and judge variants; one result dict per variant (see docs/sim/metrics.md)."""
+    weather = get_weather(weather_name)
+    rec, params, start, route_end, end = simulate(scn, weather, indices, seed, driver)
+    ref: list[bool | None] = [None] * len(indices)
+    if scn.reference == "careful_competent":
+        r_rec, *_ = simulate(scn, weather, indices, seed, "careful_competent")
+        assert r_rec.last is not None
+        ref = [bool(c) for c in r_rec.last.collided]
+    last = rec.last
+    assert last is not None
+    stacked = {n: rec.stacked(n) for n in ("t", "s", "d", "v", "psi", "a", "sig")}
+    out = []
+    for b, idx in enumerate(indices):
+        e = int(end[b]) + 1
+        tr = Trace(t=stacked["t"][:e, b], s=stacked["s"][:e, b], d=stacked["d"][:e, b],
+                   v=stacked["v"][:e, b], psi=stacked["psi"][:e, b], a=stacked["a"][:e, b],
+                   sig=stacked["sig"][:e, b], kind=params.actors.kind[b],
+                   ctrl=params.actors.ctrl[b], length=params.actors.length[b],
+                   width=params.actors.width[b], collided=bool(last.collided[b]),
+                   impact_speed=float(last.impact_speed[b]), hit=int(last.hit[b]),
+                   road=params.road, route_start=float(start[b]),
+                   route_end=float(route_end[b]), dt=params.dt)
+        metrics = compute_metrics(tr, ref[b])
+        ok, failed = verdict(metrics, scn.criteria)
+        result = {
+            "scenario": scn.id, "category": scn.category, "weather": weather_name,
+            "variant": idx, "parameters": concrete(scn, idx, seed), "seed": seed,
+            "driver": driver, "verdict": "pass" if ok else "fail", "failed": failed,
+            "metrics": {k: _finite(v) for k, v in metrics.items()},
+            "trace_hash": trace_hash(rec, b, e - 1), "steps": e - 1,
+        }
+        if not ok:
+            result["series"] = _series(tr)
+        out.append(result)
+    return out
+
+
+def _finite(x: float) -> float | None:
+    return round(float(x), 6) if np.isfinite(x) else None
+
+
+def _series(tr: Trace) -> dict[str, list[float]]:
+    """Downsampled ego speed, TTC and path for the report's plots."""
+    step_k = max(1, len(tr.t) // SERIES_POINTS)
+    sl = slice(None, None, step_k)
+    ds = tr.s[:, 1:] - tr.s[:, :1]
+    in_path = (np.abs(tr.d[:, 1:] - tr.d[:, :1]) < 2.0) & (ds > 0)
+    gap = np.where(in_path, ds - 0.5 * (tr.length[0] + tr.length[1:]), np.inf).min(1)
+    closing = tr.v[:, 0]
+    ttc = np.where(closing > 0.1, np.clip(gap / np.maximum(closing, 0.1), 0, 10.0), 10.0)
+    return {"t": _r(tr.t[sl]), "v": _r(tr.v[sl, 0]), "ttc": _r(ttc[sl]),
+            "s": _r(tr.s[sl, 0]), "d": _r(tr.d[sl, 0])}
+
+
+def _r(a: F64) -> list[float]:
+    return [round(float(x), 3) for x in a]
+
+
+def save_recording(path: Path, scn: Scenario, rec: Recording, params: Any, b: int, end: int) -> None:
+    """Compact replay file (npz): float32 world poses per step of every actor of variant b."""
+    s, d = rec.stacked("s")[: end + 1, b], rec.stacked("d")[: end + 1, b]
+    x, y, h = params.road.to_world(s, d)
+    np.savez_compressed(
+        path, scenario=scn.id, map=params.road.id, dt=params.dt,
+        actors=np.array(params.actor_ids), kind=params.actors.kind[b],
+        length=params.actors.length[b].astype(np.float32),
+        width=params.actors.width[b].astype(np.float32),
+        x=x.astype(np.float32), y=y.astype(np.float32),
+        yaw=(h + rec.stacked("psi")[: end + 1, b]).astype(np.float32),
+        v=rec.stacked("v")[: end + 1, b].astype(np.float32),
+    )
