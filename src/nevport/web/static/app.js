@@ -1,0 +1,95 @@
+/* nevport portal charts.
+ *
+ * The server renders every chart as a spec in <script id="chart-data" type="application/json">:
+ *   {id, kind: "pie" | "bar" | "hbar", labels: [...], series: [{name, values: [...]}], unit}
+ * Titles and labels arrive translated; this file only turns specs into ECharts options.
+ */
+(function () {
+  "use strict";
+
+  var PALETTE = ["#2563eb", "#16a34a", "#f59e0b", "#7c3aed", "#0d9488", "#db2777", "#64748b"];
+  var AXIS = { color: "#64708a" };
+  var SPLIT = { lineStyle: { color: "#eef1f6" } };
+
+  function tooltip(unit) {
+    return {
+      trigger: "item",
+      valueFormatter: function (value) {
+        return unit ? value.toLocaleString() + " " + unit : value.toLocaleString();
+      }
+    };
+  }
+
+  function pie(spec) {
+    return {
+      color: PALETTE,
+      tooltip: tooltip(spec.unit),
+      legend: { orient: "vertical", right: 8, top: "middle", textStyle: AXIS, itemWidth: 12, itemHeight: 12 },
+      series: [{
+        type: "pie",
+        radius: ["48%", "74%"],
+        center: ["36%", "50%"],
+        itemStyle: { borderColor: "#fff", borderWidth: 2, borderRadius: 4 },
+        label: { formatter: "{c}", color: "#344054" },
+        data: spec.labels.map(function (label, i) {
+          return { name: label, value: spec.series[0].values[i] };
+        })
+      }]
+    };
+  }
+
+  function bar(spec, horizontal) {
+    var categoryAxis = { type: "category", data: spec.labels, axisLabel: AXIS,
+      axisLine: { lineStyle: { color: "#cfd6e2" } }, axisTick: { show: false } };
+    var valueAxis = { type: "value", name: spec.unit || "", nameTextStyle: AXIS,
+      axisLabel: AXIS, splitLine: SPLIT };
+    if (horizontal) { categoryAxis.inverse = true; }
+    var many = spec.series.length > 1;
+    return {
+      color: PALETTE,
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: many ? { top: 0, textStyle: AXIS } : undefined,
+      grid: { left: 12, right: 24, top: many ? 36 : 28, bottom: 8, containLabel: true },
+      xAxis: horizontal ? valueAxis : categoryAxis,
+      yAxis: horizontal ? categoryAxis : valueAxis,
+      series: spec.series.map(function (s) {
+        return {
+          type: "bar", name: s.name, data: s.values, barMaxWidth: 28,
+          itemStyle: { borderRadius: horizontal ? [0, 4, 4, 0] : [4, 4, 0, 0] },
+          label: { show: !many, position: horizontal ? "right" : "top", color: "#344054" }
+        };
+      })
+    };
+  }
+
+  var BUILDERS = {
+    pie: pie,
+    bar: function (spec) { return bar(spec, false); },
+    hbar: function (spec) { return bar(spec, true); }
+  };
+
+  function renderAll() {
+    var source = document.getElementById("chart-data");
+    if (!source || typeof echarts === "undefined") { return; }
+    var specs = JSON.parse(source.textContent);
+    var charts = [];
+    specs.forEach(function (spec) {
+      var element = document.getElementById("chart-" + spec.id);
+      var build = BUILDERS[spec.kind];
+      if (!element || !build) { return; }
+      var chart = echarts.init(element, null, { renderer: "canvas" });
+      chart.setOption(build(spec));
+      charts.push(chart);
+    });
+    window.addEventListener("resize", function () {
+      charts.forEach(function (chart) { chart.resize(); });
+    });
+    document.documentElement.dataset.chartsReady = String(charts.length);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", renderAll);
+  } else {
+    renderAll();
+  }
+}());
