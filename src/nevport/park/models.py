@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Enum, Float, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Enum,
+    Float,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nevport.db.base import AuditMixin, Base
@@ -58,7 +68,9 @@ class Enterprise(AuditMixin, Base):
     patents: Mapped[int] = mapped_column(default=0)  # valid patents held
     employees: Mapped[int] = mapped_column(default=0)
     output_value_yuan: Mapped[int | None] = mapped_column(BigInteger)  # [yuan] last full year
-    key_power_user: Mapped[bool] = mapped_column(default=False)  # watched by environmental power supervision
+    key_power_user: Mapped[bool] = mapped_column(
+        default=False
+    )  # watched by environmental power supervision
     synthetic: Mapped[bool] = mapped_column(default=False)  # demo data not taken from a source
     description: Mapped[str] = mapped_column(Text, default="")
 
@@ -77,7 +89,9 @@ class Site(AuditMixin, Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
     latitude: Mapped[float] = mapped_column(Float)  # [deg] WGS-84
@@ -107,7 +121,9 @@ class OemPlant(AuditMixin, Base):
     __tablename__ = "oem_plants"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    maker_id: Mapped[int] = mapped_column(ForeignKey("vehicle_makers.id", ondelete="CASCADE"), index=True)
+    maker_id: Mapped[int] = mapped_column(
+        ForeignKey("vehicle_makers.id", ondelete="CASCADE"), index=True
+    )
     name_zh: Mapped[str] = mapped_column(String(200), unique=True)
     name_en: Mapped[str] = mapped_column(String(200), unique=True)
     city: Mapped[str] = mapped_column(String(100))
@@ -126,7 +142,9 @@ class Project(AuditMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(200), unique=True)
     name_en: Mapped[str] = mapped_column(String(200), unique=True)
-    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id", ondelete="SET NULL"), index=True)
+    enterprise_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="SET NULL"), index=True
+    )
     investment_yuan: Mapped[int] = mapped_column(BigInteger)  # [yuan] total planned investment
     expected_output_yuan: Mapped[int] = mapped_column(BigInteger)  # [yuan/year] at full production
     status: Mapped[ProjectStatus] = mapped_column(_enum(ProjectStatus))
