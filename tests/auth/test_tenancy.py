@@ -22,11 +22,26 @@ Headers = Callable[[User], dict[str, str]]
 PARAM = re.compile(r"\{([a-z_]+)(:[a-z]+)?\}")
 
 
+def all_routes(app: FastAPI) -> Iterator[tuple[str, set[str]]]:
+    """(path, methods) of every route, including those of included routers."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI >= 0.160 nests routers
+    except ImportError:
+        for route in app.routes:
+            if isinstance(route, Route):
+                yield route.path, set(route.methods or ())
+        return
+    for context in iter_route_contexts(app.routes):
+        methods = getattr(context.original_route, "methods", None)
+        if context.path is not None and methods:
+            yield context.path, set(methods)
+
+
 def enterprise_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
-    for route in app.routes:
-        if isinstance(route, Route) and "{enterprise_id" in route.path:
-            for method in sorted((route.methods or set()) - {"HEAD", "OPTIONS"}):
-                yield method, route.path
+    for path, methods in all_routes(app):
+        if "{enterprise_id" in path:
+            for method in sorted(methods - {"HEAD", "OPTIONS"}):
+                yield method, path
 
 
 def fill(path: str, enterprise_id: int) -> str:
@@ -47,6 +62,7 @@ def test_the_walk_finds_the_enterprise_routes(app: FastAPI) -> None:
     found = {path for _, path in enterprise_routes(app)}
     assert "/api/enterprises/{enterprise_id}" in found
     assert "/api/enterprises/{enterprise_id}/device-tokens" in found
+    assert "/enterprises/{enterprise_id}" in found  # pages are walked too
 
 
 def test_anonymous_callers_get_401_everywhere(
