@@ -65,6 +65,8 @@ def test_every_role_sees_the_overview(
     )
     assert sectors == {"底盘与车身": 1, "汽车电子": 1, "智能驾驶": 1}
     assert charts["green"]["series"][0]["values"] == [1, 1]
+    assert charts["projects"]["empty"]  # no project yet: a note instead of a blank chart
+    assert "暂无数据" in page.text
 
 
 def test_overview_in_english_uses_english_units(
@@ -105,6 +107,7 @@ def test_htmx_filter_request_gets_only_the_results(
     assert "<table" in response.text
     assert "智行科技" in response.text
     assert "京清电子" not in response.text
+    assert response.headers["HX-Push-Url"] == "/enterprises?q=%E6%99%BA%E8%A1%8C"
     restore = browser.get(
         "/enterprises", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
     )

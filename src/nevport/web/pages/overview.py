@@ -40,8 +40,13 @@ class ChartSpec:
     note: str = ""
     wide: bool = False
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to draw: no category or every value zero."""
+        return not any(value for series in self.series for value in series.values)
+
     def as_json(self) -> dict[str, object]:
-        return asdict(self)
+        return asdict(self) | {"empty": self.empty}
 
 
 def kpis(data: ParkOverview, t: Translator) -> list[Kpi]:

@@ -45,8 +45,9 @@ class ListPage:
 
     def url(self, number: int) -> str:
         params = {key: value for key, value in self.filters.items() if value}
-        params["page"] = str(number)
-        return f"/enterprises?{urlencode(params)}"
+        if number > 1:
+            params["page"] = str(number)
+        return f"/enterprises?{urlencode(params)}" if params else "/enterprises"
 
 
 @router.get("/")
@@ -100,8 +101,11 @@ def enterprises_page(
         "sectors": [s.value for s in Sector],
         "green_levels": [g.value for g in GreenLevel if g is not GreenLevel.none],
     }
-    template = "partials/enterprise_table.html" if _wants_fragment(request) else "enterprises.html"
-    return render(request, template, context, principal=principal)
+    if not _wants_fragment(request):
+        return render(request, "enterprises.html", context, principal=principal)
+    response = render(request, "partials/enterprise_table.html", context, principal=principal)
+    response.headers["HX-Push-Url"] = listing.url(page)  # the address without empty filters
+    return response
 
 
 def _wants_fragment(request: Request) -> bool:

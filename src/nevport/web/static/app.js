@@ -3,6 +3,7 @@
  * The server renders every chart as a spec in <script id="chart-data" type="application/json">:
  *   {id, kind: "pie" | "bar" | "hbar", labels: [...], series: [{name, values: [...]}], unit}
  * Titles and labels arrive translated; this file only turns specs into ECharts options.
+ * Loaded on every page; charts are drawn only where the page carries chart data.
  */
 (function () {
   "use strict";
@@ -10,6 +11,7 @@
   var PALETTE = ["#2563eb", "#16a34a", "#f59e0b", "#7c3aed", "#0d9488", "#db2777", "#64748b"];
   var AXIS = { color: "#64708a" };
   var SPLIT = { lineStyle: { color: "#eef1f6" } };
+  var FONT = "sans-serif";
 
   function tooltip(unit) {
     return {
@@ -72,13 +74,16 @@
     var source = document.getElementById("chart-data");
     if (!source || typeof echarts === "undefined") { return; }
     var specs = JSON.parse(source.textContent);
+    FONT = getComputedStyle(document.body).fontFamily;
     var charts = [];
     specs.forEach(function (spec) {
       var element = document.getElementById("chart-" + spec.id);
       var build = BUILDERS[spec.kind];
       if (!element || !build) { return; }
       var chart = echarts.init(element, null, { renderer: "canvas" });
-      chart.setOption(build(spec));
+      var option = build(spec);
+      option.textStyle = { fontFamily: FONT };  // the page's stack, with its CJK fallbacks
+      chart.setOption(option);
       charts.push(chart);
     });
     window.addEventListener("resize", function () {
@@ -86,6 +91,14 @@
     });
     document.documentElement.dataset.chartsReady = String(charts.length);
   }
+
+  // After htmx has changed the address (filters), a language switch returns there.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".lang-switch a") : null;
+    if (link) {
+      link.href = link.pathname + "?next=" + encodeURIComponent(location.pathname + location.search);
+    }
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", renderAll);
