@@ -26,23 +26,37 @@ REACTION = 0.3  # [s] system latency assumed in the visibility speed limit
 CORRIDOR_MARGIN = 0.4  # [m] lateral clearance added to both vehicles' half widths
 PREDICT = 3.0  # [s] horizon over which crossing road users are predicted into the corridor
 STANLEY_K = 1.2  # [1/s] cross-track gain of the Stanley steering law (Thrun et al. 2006)
+EGO_LENGTH, EGO_WIDTH = 4.7, 1.85  # [m] the built-in ego car (build.SIZES)
+LANE_WIDTH = 3.5  # [m] lane width assumed for the free-lane check
 
 
 class ReferenceADS:
-    """ACC + lane keeping + AEB + signal, stop-sign and pedestrian handling."""
+    """ACC + lane keeping + AEB + lane changes + signal, stop-sign and pedestrian handling."""
 
     batched = True
 
     def reset(self, info: DriverInfo) -> None:
         self.info = info
+        road = info.road
+        self.centres = road.lane_centres
+        self.dirs = road.lane_array("direction")
+        self.starts, self.ends = road.lane_array("start"), road.lane_array("end")
         self.last_signal = np.full(info.batch, -1)
         self.stopped_at = np.full(info.batch, -np.inf)  # s [m] of the stop sign already served
+        self.target: NDArray[np.int64] | None = None
+        self.pref: NDArray[np.int64] = np.zeros(info.batch, np.int64)
 
     def act(self, obs: Observation) -> F64:
+        if self.target is None:
+            self.target, self.pref = obs.lane.copy(), obs.lane.copy()
         v = obs.speed
-        gap, v_lead = self._lead(obs)
+        shift = self.centres[obs.lane] - self.centres[self.target]
+        gap, v_lead = self._lead(obs, obs.offset + shift)
+        self._plan_lane(obs, gap, v_lead)
         gap = np.minimum(gap, self._stop_lines(obs))
-        v_des = np.minimum(obs.speed_limit, np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)))
+        gap = np.minimum(gap, np.where(self.target == obs.lane, obs.lane_end_dist, 1e4))
+        v_des = np.minimum(np.minimum(obs.speed_limit, self.info.set_speed),
+                           np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)))
         # drive no faster than the sensors can see: reaction distance + braking within range
         rng = np.maximum(obs.sensor_range - 5.0, 1.0)
         v_vis = PLAN_DECEL * (-REACTION + np.sqrt(REACTION**2 + 2.0 * rng / PLAN_DECEL))
@@ -53,33 +67,67 @@ class ReferenceADS:
         closing = v - v_lead
         ttc = np.where(closing > 0.1, gap / np.maximum(closing, 0.1), np.inf)
         acc = np.where(ttc < AEB_TTC, AEB_DECEL, np.clip(acc, -9.0, 2.0))
-        return np.stack([acc, self._steer(obs)], axis=1)
+        offset_t = obs.offset + self.centres[obs.lane] - self.centres[self.target]
+        vv = np.maximum(v, 1.0)
+        steer = np.arctan(self.info.wheelbase * obs.curvature) - obs.heading - np.arctan(
+            STANLEY_K * offset_t / vv)
+        return np.stack([acc, steer], axis=1)
 
-    def _steer(self, obs: Observation) -> F64:
-        v = np.maximum(obs.speed, 1.0)
-        ff = np.arctan(self.info.wheelbase * obs.curvature)
-        return ff - obs.heading - np.arctan(STANLEY_K * obs.offset / v)
-
-    def _lead(self, obs: Observation) -> tuple[F64, F64]:
-        """Gap [m] and speed [m/s] of the nearest object in (or predicted into) the corridor."""
-        ego_w = 1.85  # [m] width of the built-in ego car (build.SIZES)
-        half = 0.5 * (ego_w + obs.obj_wid) + CORRIDOR_MARGIN
-        rel_d = obs.obj_d
-        gap = obs.obj_s - 0.5 * (4.7 + obs.obj_len)
+    def _lead(self, obs: Observation, offset_t: F64) -> tuple[F64, F64]:
+        """Gap [m] and speed [m/s] of the nearest object in (or predicted into) the corridor
+        spanned by the ego and its target lane."""
+        half = 0.5 * (EGO_WIDTH + obs.obj_wid) + CORRIDOR_MARGIN
+        rel_d, rel_t = obs.obj_d, obs.obj_d + offset_t[:, None]
+        gap = obs.obj_s - 0.5 * (EGO_LENGTH + obs.obj_len)
         t_reach = np.clip(gap / np.maximum(obs.speed[:, None], 1.0), 0.0, PREDICT)
-        vru = (obs.obj_cls == PEDESTRIAN) | (obs.obj_cls == CYCLIST)
-        crossing = np.abs(obs.obj_vd) > 0.3
+        into = (obs.obj_cls == PEDESTRIAN) | (obs.obj_cls == CYCLIST) | (np.abs(obs.obj_vd) > 0.3)
         future_d = rel_d + obs.obj_vd * t_reach
-        into = vru | crossing
-        in_now = np.abs(rel_d) < half
+        in_now = (np.abs(rel_d) < half) | (np.abs(rel_t) < half)
         will = into & ((np.abs(future_d) < half) | (np.sign(rel_d) != np.sign(future_d)))
         hit = obs.obj_valid & (obs.obj_s > 0) & (in_now | will)
-        g = np.where(hit, gap, np.inf)
+        # one always-empty column keeps argmin defined when there are no other actors
+        g = np.concatenate([np.where(hit, gap, np.inf), np.full((len(gap), 1), np.inf)], 1)
+        into = np.concatenate([into, np.zeros((len(gap), 1), bool)], 1)
+        vs = np.concatenate([obs.obj_vs, np.zeros((len(gap), 1))], 1)
         j = np.argmin(g, axis=1)
         rows = np.arange(len(j))
         best = g[rows, j]
-        v_lead = np.where(np.isfinite(best) & ~into[rows, j], np.maximum(obs.obj_vs[rows, j], 0.0), 0.0)
+        v_lead = np.where(np.isfinite(best) & ~into[rows, j], np.maximum(vs[rows, j], 0.0), 0.0)
+        self.lead_is_vehicle = np.isfinite(best) & ~into[rows, j]
         return np.where(np.isfinite(best), np.maximum(best, 0.1), 1e4), v_lead
+
+    def _lane_free(self, obs: Observation, lane: NDArray[np.int64], behind: float,
+                   ahead: F64) -> NDArray[np.bool_]:
+        """No perceived object in ``lane`` between ``behind`` and ``ahead`` m of the ego."""
+        rel = obs.obj_d + (obs.offset + self.centres[obs.lane] - self.centres[lane])[:, None]
+        band = np.abs(rel) < 0.5 * LANE_WIDTH + 0.5 * obs.obj_wid
+        near = (obs.obj_s > behind) & (obs.obj_s < ahead[:, None])
+        return ~(obs.obj_valid & band & near).any(axis=1)
+
+    def _plan_lane(self, obs: Observation, gap: F64, v_lead: F64) -> None:
+        """Change lane around slow or stopped obstacles and out of ending lanes."""
+        assert self.target is not None
+        n = len(self.centres)
+        settled = self.target == obs.lane
+        ending = obs.lane_end_dist < 200.0
+        slow = (gap < 70.0) & (v_lead < 0.4 * obs.speed_limit) & self.lead_is_vehicle
+        # never pass a queue at a signal or near crossings: the obstacle is legitimate
+        slow &= (obs.signal_dist > 120.0) & (obs.crosswalk_dist > 60.0) & (obs.stop_dist > 60.0)
+        blocked = slow | ending
+        for step_dir in (1, -1):
+            cand = np.clip(self.target + step_dir, 0, n - 1)
+            exists = (cand != self.target) & (obs.ego_s >= self.starts[cand]) & (
+                obs.ego_s <= self.ends[cand] - 40.0)
+            oncoming = self.dirs[cand] != self.dirs[obs.lane]
+            reach = np.where(oncoming, 150.0, 40.0)
+            ok = settled & blocked & exists & self._lane_free(obs, cand, -30.0, reach)
+            ok &= ~oncoming | (obs.speed_limit < 70 / 3.6)  # oncoming lanes only on urban roads
+            self.pref = np.where(ok & ending, cand, self.pref)
+            self.target = np.where(ok, cand, self.target)
+            settled &= ~ok
+        back = settled & (self.target != self.pref) & (obs.ego_s <= self.ends[self.pref] - 40.0)
+        back &= self._lane_free(obs, self.pref, -15.0, np.full(len(gap), 40.0))
+        self.target = np.where(back, self.pref, self.target)
 
     def _stop_lines(self, obs: Observation) -> F64:
         seen = obs.signal_state >= 0

@@ -81,6 +81,7 @@ class Built:
     params: SimParams
     route_start: F64  # (B,) [m]
     route_end: F64  # (B,) [m]
+    set_speed: F64  # (B,) [m/s] the ego's cruise set speed; inf = the speed limit
 
 
 def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: float = 0.05) -> Built:
@@ -95,7 +96,7 @@ def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: flo
     cols = [_ego_column(scn, ev, road)] + [_actor_column(a, ev, road, weather) for a in scn.actors]
     cols += [_obstacle_column(o, b) for o in road.obstacles]
     k = max(len(c["path_s"]) for c in cols)
-    stack = {key: np.stack([c[key] for c in cols], axis=1) for key in cols[0] if key != "path_s"}
+    stack = {key: np.stack([c[key] for c in cols], axis=1) for key in cols[0] if key not in ("path_s", "path_d")}
     path_s = np.stack([_pad(c["path_s"], k, b) for c in cols], axis=1)
     path_d = np.stack([_pad(c["path_d"], k, b) for c in cols], axis=1)
     seg = np.hypot(np.diff(path_s, axis=-1), np.diff(path_d, axis=-1))
@@ -117,7 +118,8 @@ def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: flo
     state = state.replace(walking=stack["walking"].astype(bool),
                           psi=np.where(stack["ctrl"] == IDM, stack["psi"], state.psi))
     route_end = ev(scn.ego.get("route_end"), road.length - 10.0)
-    return Built(state, params, stack["s"][:, 0].copy(), route_end)
+    set_speed = ev(scn.ego.get("set_speed_kmh"), np.inf) * KMH
+    return Built(state, params, stack["s"][:, 0].copy(), route_end, set_speed)
 
 
 def _pad(pts: list[F64], k: int, b: int) -> F64:

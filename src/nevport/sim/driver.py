@@ -33,6 +33,7 @@ class DriverInfo:
     wheelbase: float  # [m]
     max_steer: float  # [rad]
     route_end: F64  # (B,) [m]
+    set_speed: F64  # (B,) [m/s] cruise set speed chosen by the test; inf = the speed limit
 
 
 @runtime_checkable
@@ -90,7 +91,8 @@ class DriverSet:
         else:
             self.drivers = [cls() for _ in range(info.batch)]
             for b, drv in enumerate(self.drivers):
-                drv.reset(dataclasses.replace(info, batch=1, route_end=info.route_end[b : b + 1]))
+                drv.reset(dataclasses.replace(info, batch=1, route_end=info.route_end[b : b + 1],
+                                              set_speed=info.set_speed[b : b + 1]))
 
     def act(self, obs: Observation) -> F64:
         if len(self.drivers) == 1 and getattr(self.drivers[0], "batched", False):

@@ -56,7 +56,7 @@ def simulate(scn: Scenario, weather: Weather, indices: list[int], seed: int,
     state, params = built.state, built.params
     b = len(indices)
     info = DriverInfo(params.road, b, params.dt, params.ego.wheelbase, params.ego.max_steer,
-                      built.route_end)
+                      built.route_end, built.set_speed)
     privileged = bool(getattr(load_driver_class(driver), "privileged", False))
     perception = Perception(weather, [variant_seed(scn.id, weather.name, seed, i) for i in indices],
                             built.route_end, privileged)

@@ -100,7 +100,8 @@ def parse_scenario(node: Node) -> Scenario:
         category=y.text(m["category"], ("urban", "highway")),
         tags=tuple(y.text(t) for t in y.seq(m["tags"])) if "tags" in m else (),
         road=road, duration=y.num(m["duration"], 1.0, 600.0), parameters=params,
-        ego=_fields(m["ego"], {"lane", "s", "d", "speed_kmh", "route_end"}, known, {"lane", "s"}),
+        ego=_fields(m["ego"], {"lane", "s", "d", "speed_kmh", "set_speed_kmh", "route_end"}, known,
+                    {"lane", "s"}),
         actors=actors, events=events,
         weathers=tuple(y.text(w, tuple(PRESETS)) for w in y.seq(m["weathers"]))
         if "weathers" in m else tuple(PRESETS),

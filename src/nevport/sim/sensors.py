@@ -56,6 +56,7 @@ class Observation:
     stop_dist: F64  # [m] to the next stop sign; inf if none
     crosswalk_dist: F64  # [m] to the next crosswalk's near edge; inf if none
     route_left: F64  # [m] to the end of the route
+    lane_end_dist: F64  # [m] to the end of the current lane (lane drop, ramp); inf if none
     sensor_range: F64  # [m] current effective range (a system knows its own degradation)
 
 
@@ -157,6 +158,8 @@ def _assemble(state: SimState, params: SimParams, p: Perception, road: Road,
         stop_dist=_next_ahead(list(road.stop_signs), front),
         crosswalk_dist=_next_ahead([c[0] - 0.5 * c[1] for c in road.crosswalks], front),
         route_left=p.route_end - s0,
+        lane_end_dist=np.where(road.lane_array("end")[lane] < road.length - 1.0,
+                               road.lane_array("end")[lane] - front, np.inf),
         sensor_range=np.full(s0.shape, PRIVILEGED_RANGE if p.privileged else w.sensor_range),
     )
 
