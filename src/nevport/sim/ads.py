@@ -53,7 +53,7 @@ class ReferenceADS:
         shift = self.centres[obs.lane] - self.centres[self.target]
         gap, v_lead = self._lead(obs, obs.offset + shift)
         self._plan_lane(obs, gap, v_lead)
-        gap = np.minimum(gap, self._stop_lines(obs))
+        gap = np.minimum(gap, np.minimum(self._stop_lines(obs), self._crosswalk(obs)))
         gap = np.minimum(gap, np.where(self.target == obs.lane, obs.lane_end_dist, 1e4))
         v_des = np.minimum(np.minimum(obs.speed_limit, self.info.set_speed),
                            np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)))
@@ -128,6 +128,15 @@ class ReferenceADS:
         back = settled & (self.target != self.pref) & (obs.ego_s <= self.ends[self.pref] - 40.0)
         back &= self._lane_free(obs, self.pref, -15.0, np.full(len(gap), 40.0))
         self.target = np.where(back, self.pref, self.target)
+
+    def _crosswalk(self, obs: Observation) -> F64:
+        """Stop before a crosswalk while a pedestrian or cyclist is on it (GB road law art. 47)."""
+        cw = obs.crosswalk_dist[:, None]
+        vru = (obs.obj_cls == PEDESTRIAN) | (obs.obj_cls == CYCLIST)
+        on = obs.obj_valid & vru & (obs.obj_s > cw - 1.0) & (obs.obj_s < cw + 6.0)
+        on &= np.abs(obs.obj_d) < 4.5
+        wait = on.any(axis=1) & (obs.crosswalk_dist < 40.0)
+        return np.where(wait, np.maximum(obs.crosswalk_dist - 1.0, 0.1), 1e4)
 
     def _stop_lines(self, obs: Observation) -> F64:
         seen = obs.signal_state >= 0

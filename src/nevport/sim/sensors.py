@@ -24,6 +24,7 @@ I64 = NDArray[np.int64]
 B8 = NDArray[np.bool_]
 
 FOV = np.deg2rad(120.0)  # [rad] forward sensor field of view (typical front camera + radar)
+SURROUND_RANGE = 40.0  # [m] 360-degree coverage of the corner radars (side and rear)
 VISIBLE_FRACTION = 0.4  # [-] share of an object's outline points that must be in line of sight
 PRIVILEGED_RANGE = 300.0  # [m] ground-truth mode reports everything this close
 NOISE_REF_RANGE = 50.0  # [m] range at which Weather.noise_pos applies
@@ -115,7 +116,8 @@ def perceive(state: SimState, params: SimParams, perception: Perception) -> Obse
         lit = (kind == CAR) | (kind == TRUCK)
         limit = np.where(lit, w.sensor_range, w.unlit_range)
         bearing = np.arctan2(dd, ds) - state.psi[:, :1]
-        valid = (r <= limit) & (np.abs(bearing) <= 0.5 * FOV)
+        bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
+        valid = (r <= limit) & ((np.abs(bearing) <= 0.5 * FOV) | (r <= SURROUND_RANGE))
         valid &= _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
         ds, dd, vs, vd, valid = _noisy(perception, ds, dd, vs, vd, valid, r)
     return _assemble(state, params, perception, road, (ds, dd, vs, vd, valid))
