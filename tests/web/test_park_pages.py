@@ -57,7 +57,7 @@ def test_every_role_sees_the_overview(
     page = browser.get("/")
     assert page.status_code == 200
     assert "园区概览" in page.text
-    assert "12.98 亿元" in page.text  # 1.25e9 + 0.48e8 yuan of reported output
+    assert "13 亿元" in page.text  # 1.25e9 + 0.48e8 yuan of reported output
     charts = {chart["id"]: chart for chart in json.loads(CHART_DATA.search(page.text).group(1))}
     assert set(charts) == {"sectors", "projects", "green", "plants"}
     sectors = dict(

@@ -102,15 +102,20 @@ class Translator:
         return text
 
     def money(self, yuan: float | None) -> str:
-        """An amount in yuan in the language's scale: ``23.2 亿元`` or ``23.2 billion yuan``."""
+        """An amount in the language's scale, to three significant figures or whole units:
+        ``23.2 亿元``, ``243 亿元``, ``1.13 billion yuan``, ``686 million yuan``."""
         if yuan is None:
             return "–"
         big, mid = _MONEY_SCALES[self.language]
         if abs(yuan) >= big:
-            return self("money.big", value=self.number(yuan / big, 2))
+            return self("money.big", value=self._scaled(yuan / big))
         if abs(yuan) >= mid:
-            return self("money.mid", value=self.number(yuan / mid, 2))
+            return self("money.mid", value=self._scaled(yuan / mid))
         return self("money.unit", value=self.number(yuan))
+
+    def _scaled(self, value: float) -> str:
+        digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+        return self.number(value, digits)
 
     def money_big(self, yuan: float) -> float:
         """``yuan`` in the large unit of ``money.axis_big`` (亿元 or billion yuan), for charts."""

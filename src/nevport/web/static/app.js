@@ -22,15 +22,21 @@
     };
   }
 
-  function pie(spec) {
+  var NARROW = 480;  // [px] below this a pie's legend goes under the ring
+
+  function pie(spec, width) {
+    var narrow = width < NARROW;
+    var legend = narrow
+      ? { bottom: 0, left: "center", textStyle: AXIS, itemWidth: 12, itemHeight: 12 }
+      : { orient: "vertical", right: 8, top: "middle", textStyle: AXIS, itemWidth: 12, itemHeight: 12 };
     return {
       color: PALETTE,
       tooltip: tooltip(spec.unit),
-      legend: { orient: "vertical", right: 8, top: "middle", textStyle: AXIS, itemWidth: 12, itemHeight: 12 },
+      legend: legend,
       series: [{
         type: "pie",
-        radius: ["48%", "74%"],
-        center: ["36%", "50%"],
+        radius: narrow ? ["36%", "58%"] : ["48%", "74%"],
+        center: narrow ? ["50%", "40%"] : ["36%", "50%"],
         itemStyle: { borderColor: "#fff", borderWidth: 2, borderRadius: 4 },
         label: { formatter: "{c}", color: "#344054" },
         data: spec.labels.map(function (label, i) {
@@ -81,7 +87,7 @@
       var build = BUILDERS[spec.kind];
       if (!element || !build) { return; }
       var chart = echarts.init(element, null, { renderer: "canvas" });
-      var option = build(spec);
+      var option = build(spec, element.clientWidth);
       option.textStyle = { fontFamily: FONT };  // the page's stack, with its CJK fallbacks
       chart.setOption(option);
       charts.push(chart);
