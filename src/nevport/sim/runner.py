@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from nevport.sim.build import build, concrete
 from nevport.sim.driver import DriverInfo, DriverSet, load_driver_class
+from nevport.sim.errors import SimError
 from nevport.sim.metrics import Trace, compute_metrics, verdict
 from nevport.sim.scenario import Scenario
 from nevport.sim.sensors import Perception, perceive
@@ -48,10 +49,23 @@ def variant_seed(scenario_id: str, weather: str, seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index, key]).generate_state(1)[0])
 
 
-def simulate(scn: Scenario, weather: Weather, indices: list[int], seed: int,
-             driver: str) -> tuple[Recording, SimParams, F64, F64, NDArray[np.int64]]:
-    """Run the variants ``indices`` as one batch; returns the recording and end steps."""
+def variant_rows(scn: Scenario, indices: list[int], seed: int,
+                 overrides: dict[str, float] | None = None) -> list[dict[str, float]]:
+    """Parameter values of each variant, with ``overrides`` applied (unknown names refused)."""
     rows = [concrete(scn, i, seed) for i in indices]
+    declared = {p.name for p in scn.parameters}
+    for name in overrides or {}:
+        if name not in declared:
+            raise SimError(f"scenario {scn.id} has no parameter {name!r} "
+                           f"(declared: {', '.join(sorted(declared)) or 'none'})")
+    return [{**row, **(overrides or {})} for row in rows]
+
+
+def simulate(scn: Scenario, weather: Weather, indices: list[int], seed: int, driver: str,
+             overrides: dict[str, float] | None = None,
+             ) -> tuple[Recording, SimParams, F64, F64, NDArray[np.int64]]:
+    """Run the variants ``indices`` as one batch; returns the recording and end steps."""
+    rows = variant_rows(scn, indices, seed, overrides)
     built = build(scn, rows, weather)
     state, params = built.state, built.params
     b = len(indices)
@@ -96,13 +110,20 @@ def trace_hash(rec: Recording, b: int, end: int) -> str:
 
 
 def run_variants(scn: Scenario, weather_name: str, indices: list[int], seed: int = 0,
-                 driver: str = "reference") -> list[dict[str, Any]]:
-    """Run and judge variants; one result dict per variant (see docs/sim/metrics.md)."""
+                 driver: str = "reference", overrides: dict[str, float] | None = None,
+                 record: Path | None = None) -> list[dict[str, Any]]:
+    """Run and judge variants; one result dict per variant (see docs/sim/metrics.md).
+
+    ``record`` saves a replay file of the first variant.
+    """
     weather = get_weather(weather_name)
-    rec, params, start, route_end, end = simulate(scn, weather, indices, seed, driver)
+    rec, params, start, route_end, end = simulate(scn, weather, indices, seed, driver, overrides)
+    if record is not None:
+        save_recording(record, scn, rec, params, 0, int(end[0]))
+    rows = variant_rows(scn, indices, seed, overrides)
     ref: list[bool | None] = [None] * len(indices)
     if scn.reference == "careful_competent":
-        r_rec, *_ = simulate(scn, weather, indices, seed, "careful_competent")
+        r_rec, *_ = simulate(scn, weather, indices, seed, "careful_competent", overrides)
         assert r_rec.last is not None
         ref = [bool(c) for c in r_rec.last.collided]
     last = rec.last
@@ -123,7 +144,7 @@ def run_variants(scn: Scenario, weather_name: str, indices: list[int], seed: int
         ok, failed = verdict(metrics, scn.criteria)
         result = {
             "scenario": scn.id, "category": scn.category, "weather": weather_name,
-            "variant": idx, "parameters": concrete(scn, idx, seed), "seed": seed,
+            "variant": idx, "parameters": rows[b], "seed": seed,
             "driver": driver, "verdict": "pass" if ok else "fail", "failed": failed,
             "metrics": {k: _finite(v) for k, v in metrics.items()},
             "trace_hash": trace_hash(rec, b, e - 1), "steps": e - 1,

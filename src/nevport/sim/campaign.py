@@ -1,0 +1,119 @@
+"""Campaigns: many scenarios x weathers x variants on a process pool or a Ray cluster.
+
+Jobs are fixed by (scenario, weather) and hold all of that pair's variants as one batch,
+whatever the worker count or backend, so every trace hash is the same on any of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nevport.sim.build import variant_count
+from nevport.sim.errors import SimError, UnknownNameError
+from nevport.sim.runner import run_variants
+from nevport.sim.scenario import Scenario, find_scenario, library, load_scenario
+from nevport.sim.weather import PRESETS
+
+SUITES = ("library", "urban", "highway", "euroncap", "r157", "all")
+
+
+def suite_ids(name: str) -> list[str]:
+    """Scenario ids of a named suite; 'library' is every scenario outside the protocol suites."""
+    if name not in SUITES:
+        raise UnknownNameError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+    ids = []
+    for sid, path in library().items():
+        scn = load_scenario(path)
+        tags, cat = scn.tags, scn.category
+        in_protocol = any(t.startswith("suite:") for t in tags)
+        keep = {"all": True, "library": not in_protocol, "urban": cat == "urban" and not in_protocol,
+                "highway": cat == "highway" and not in_protocol,
+                "euroncap": "suite:euroncap" in tags, "r157": "suite:r157" in tags}[name]
+        if keep:
+            ids.append(sid)
+    return ids
+
+
+@dataclass(frozen=True)
+class Job:
+    scenario: str  # library id or file path
+    weather: str
+    variants: tuple[int, ...]
+    seed: int
+    driver: str
+
+
+def plan(names: Iterable[str], weathers: str | None, variants: int | None, seed: int,
+         driver: str) -> list[Job]:
+    """Jobs for scenario names; ``weathers``: None (each scenario's own set), 'all' or 'a,b'."""
+    jobs = []
+    for name in names:
+        scn = find_scenario(name)
+        for w in _weathers(scn, weathers):
+            n = variant_count(scn, variants)
+            jobs.append(Job(name, w, tuple(range(n)), seed, driver))
+    return jobs
+
+
+def _weathers(scn: Scenario, spec: str | None) -> tuple[str, ...]:
+    if spec is None:
+        return scn.weathers
+    if spec == "all":
+        return tuple(PRESETS)
+    chosen = tuple(w.strip() for w in spec.split(",") if w.strip())
+    for w in chosen:
+        if w not in PRESETS:
+            raise UnknownNameError(f"unknown weather {w!r}; known: {', '.join(PRESETS)}")
+    return chosen
+
+
+def run_job(job: Job) -> list[dict[str, Any]]:
+    scn = find_scenario(job.scenario)
+    return run_variants(scn, job.weather, list(job.variants), job.seed, job.driver)
+
+
+def run_campaign(jobs: list[Job], workers: int = 1, backend: str = "process",
+                 progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """Run every job; results come back in job order whatever the completion order."""
+    done: dict[int, list[dict[str, Any]]] = {}
+    tick = progress or (lambda n: None)
+    if backend == "ray":
+        done = _run_ray(jobs, tick)
+    elif backend != "process":
+        raise SimError(f"unknown backend {backend!r}; expected process or ray")
+    elif workers <= 1:
+        for i, job in enumerate(jobs):
+            done[i] = run_job(job)
+            tick(len(job.variants))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+            for fut in as_completed(futures):
+                i = futures[fut]
+                done[i] = fut.result()
+                tick(len(jobs[i].variants))
+    return [r for i in range(len(jobs)) for r in done[i]]
+
+
+def _run_ray(jobs: list[Job], tick: Callable[[int], None]) -> dict[int, list[dict[str, Any]]]:
+    try:
+        import ray
+    except ImportError:
+        raise SimError("backend 'ray' needs Ray: pip install 'nevport[ray]'") from None
+    if not ray.is_initialized():
+        ray.init(include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).parents[2])}})
+    remote = ray.remote(run_job)
+    refs = {remote.remote(job): i for i, job in enumerate(jobs)}
+    done: dict[int, list[dict[str, Any]]] = {}
+    pending = list(refs)
+    while pending:
+        ready, pending = ray.wait(pending, num_returns=1)
+        i = refs[ready[0]]
+        done[i] = ray.get(ready[0])
+        tick(len(jobs[i].variants))
+    return done
