@@ -13,6 +13,7 @@ import typer
 import nevport
 from nevport.auth.cli import tokens_app, users_app
 from nevport.cli_common import DataDirOption, console, err_console, open_database, settings_for
+from nevport.energy.cli import app as energy_app
 from nevport.errors import NevportError
 from nevport.park.cli import app as park_app
 
@@ -64,7 +65,7 @@ def _mount_sim() -> None:
 
 
 _mount_sim()
-app.add_typer(_planned("energy", "Energy management center"), name="energy")
+app.add_typer(energy_app, name="energy", help="Energy management center.")
 app.add_typer(_planned("env", "Environmental power supervision"), name="env")
 app.add_typer(_planned("factory", "Digital workshop and traceability"), name="factory")
 app.add_typer(_planned("supply", "Regional supply-chain coordination"), name="supply")

@@ -1,0 +1,1 @@
+"""System 2: the energy management center (acquisition, storage, analysis, alarms)."""

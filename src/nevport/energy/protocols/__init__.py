@@ -1,0 +1,1 @@
+"""Meter protocols as pure codecs: bytes or registers in, typed values out, no I/O."""
