@@ -183,3 +183,18 @@ def test_pages_send_security_headers(browser: TestClient) -> None:
     assert "default-src 'self'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_htmx_requests_carry_the_session_csrf_token(
+    browser: TestClient,
+    make_user: Callable[..., User],
+    sign_in: Callable[[User], str],
+    database: Database,
+) -> None:
+    """<body hx-headers> gives every htmx request the token; the header alone suffices."""
+    csrf = sign_in(make_user(Role.regulator))
+    page = browser.get("/").text
+    assert f'hx-headers=\'{{"X-CSRF-Token": "{csrf}"}}\'' in page
+    response = browser.post("/logout", headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    assert response.status_code == 303
+    assert _sessions(database) == 0

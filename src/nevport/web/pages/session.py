@@ -25,7 +25,7 @@ from nevport.auth.deps import (
 )
 from nevport.config import Settings
 from nevport.errors import AuthError, RateLimited
-from nevport.web.i18n import LANG_COOKIE, LANGUAGES, catalog
+from nevport.web.i18n import LANG_COOKIE, catalog
 from nevport.web.pages.render import local_path, render, secure_headers, translator
 
 LOGIN_CSRF_COOKIE = "nevport_login_csrf"
@@ -39,7 +39,11 @@ NextQuery = Annotated[str, Query(alias="next", max_length=2000)]
 def _login_token(request: Request) -> str:
     """The browser's pre-session token, reused so that two open login tabs both work."""
     existing = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if 32 <= len(existing) <= 64 and existing.isascii():
+    if (
+        32 <= len(existing) <= 64
+        and existing.isascii()
+        and existing.replace("-", "").replace("_", "").isalnum()
+    ):
         return existing
     return secrets.token_urlsafe(_TOKEN_BYTES)
 
@@ -167,4 +171,4 @@ def switch_language(request: Request, code: str, next_path: NextQuery = "/") -> 
     return response
 
 
-__all__ = ["LANGUAGES", "LOGIN_CSRF_COOKIE", "login_page", "router"]
+__all__ = ["LOGIN_CSRF_COOKIE", "login_page", "router"]
