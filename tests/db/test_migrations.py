@@ -45,3 +45,17 @@ def test_timestamps_come_back_aware_utc(database: Database, make_enterprise: obj
         assert isinstance(stored.created_at, datetime)
         assert stored.created_at.utcoffset() is not None
         assert stored.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_downgrade_to_base_and_back(database: Database) -> None:
+    from alembic import command
+
+    from nevport.db.migrate import alembic_config
+
+    config = alembic_config(database.url)
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(database.engine).get_table_names()) <= {"alembic_version"}
+    upgrade(database.engine)
+    assert current_revision(database.engine) == head_revision()
