@@ -21,14 +21,16 @@ class Cruise:
 
 
 class BrakeOnSight:
-    """Brakes fully once any object is perceived within 2 m of its path; a reaction-time probe."""
+    """Brakes fully REACTION s after it first perceives an object within 2 m of its path."""
 
     batched = True
+    REACTION = 0.5  # [s]
 
     def reset(self, info: DriverInfo) -> None:
-        self.braking = np.zeros(info.batch, bool)
+        self.seen_at = np.full(info.batch, np.inf)
 
     def act(self, obs: Observation) -> NDArray[np.float64]:
-        ahead = obs.obj_valid & (obs.obj_s > 0) & (np.abs(obs.obj_d) < 2.0)
-        self.braking |= ahead.any(axis=1)
-        return np.stack([np.where(self.braking, -10.0, 0.0), -obs.heading], axis=1)
+        ahead = (obs.obj_valid & (obs.obj_s > 0) & (np.abs(obs.obj_d) < 2.0)).any(axis=1)
+        self.seen_at = np.where(ahead & np.isinf(self.seen_at), obs.t, self.seen_at)
+        braking = obs.t >= self.seen_at + self.REACTION - 1e-9
+        return np.stack([np.where(braking, -10.0, 0.0), -obs.heading], axis=1)

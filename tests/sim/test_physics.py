@@ -1,0 +1,118 @@
+"""Physical stories: braking, stopping, friction and the traffic model."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nevport.sim.dynamics import G, friction_limit
+from nevport.sim.runner import run_variants, simulate
+from nevport.sim.scenario import find_scenario, load_scenario
+from nevport.sim.step import step
+from nevport.sim.traffic import idm_acceleration
+from nevport.sim.weather import custom_weather, get_weather
+from nevport.sim.workload import ring_workload
+from tests.sim.drivers import BrakeOnSight
+
+BRAKE_SCENARIO = """\
+id: brake_test
+title: {en: braking test, zh: 制动测试}
+category: highway
+map: ncap_track
+duration: 20
+parameters:
+  kmh: {default: 72}
+ego: {lane: 0, s: 20, speed_kmh: $kmh, set_speed_kmh: $kmh, route_end: 560}
+actors:
+  - {id: wall, type: static, lane: 0, s: 300, length: 1, width: 3, behaviour: fixed}
+"""
+
+
+@pytest.fixture
+def brake_scenario(tmp_path: Path) -> Path:
+    path = tmp_path / "brake.yaml"
+    path.write_text(BRAKE_SCENARIO, encoding="utf-8")
+    return path
+
+
+def _stop_distance(path: Path, mu: float, kmh: float) -> float:
+    """Distance [m] driven from the wall entering sensor range to standstill."""
+    scn = load_scenario(path)
+    weather = custom_weather("clear", mu=mu, detect_prob=1.0)
+    rec, *_ = simulate(scn, weather, [0], 0, "tests.sim.drivers:BrakeOnSight",
+                               {"kmh": kmh})
+    s, v = rec.stacked("s")[:, 0, 0], rec.stacked("v")[:, 0, 0]
+    seen = np.argmax(rec.stacked("s")[:, 0, 1] - s <= weather.sensor_range)
+    stopped = np.argmax(v <= 0.0)
+    return float(s[stopped] - s[seen])
+
+
+@pytest.mark.parametrize("mu", [0.85, 0.5, 0.25])
+def test_braking_distance_matches_v2_over_2_mu_g_plus_reaction(brake_scenario: Path, mu: float) -> None:
+    v = 20.0  # [m/s]
+    dist = _stop_distance(brake_scenario, mu, v * 3.6)
+    expected = v * BrakeOnSight.REACTION + v**2 / (2 * mu * G)
+    # tolerance 2 %: the wall enters range between two 0.05 s frames (up to v * dt = 1 m)
+    assert dist == pytest.approx(expected, rel=0.02), (dist, expected)
+
+
+def test_braking_distance_grows_as_friction_falls(brake_scenario: Path) -> None:
+    dists = [_stop_distance(brake_scenario, mu, 72.0) for mu in (0.9, 0.6, 0.3)]
+    assert dists[0] < dists[1] < dists[2]
+    braking = [d - 20.0 * BrakeOnSight.REACTION for d in dists]
+    assert braking[2] / braking[0] == pytest.approx(3.0, rel=0.05)  # braking part goes as 1/mu
+
+
+def test_reference_ads_stops_before_a_stationary_obstacle(brake_scenario: Path) -> None:
+    r = run_variants(load_scenario(brake_scenario), "clear", [0], driver="reference")[0]
+    assert r["metrics"]["collision"] == 0.0
+    assert r["metrics"]["min_speed"] == 0.0  # it came to a stop, it did not steer around
+
+
+def test_friction_circle_caps_combined_acceleration() -> None:
+    a, k = friction_limit(np.array([-9.0]), np.array([0.02]), np.array([20.0]), np.array([0.3]))
+    assert float(np.hypot(a, 20.0**2 * k)[0]) == pytest.approx(0.3 * G)
+    a2, k2 = friction_limit(np.array([-1.0]), np.array([0.0]), np.array([20.0]), np.array([0.9]))
+    assert (a2[0], k2[0]) == (-1.0, 0.0)  # inside the circle nothing changes
+
+
+def test_idm_free_road_reaches_desired_speed_and_brakes_for_a_standing_car() -> None:
+    one = np.ones(1)
+    free = idm_acceleration(30.0 * one, 30.0 * one, 1e4 * one, 0 * one, 1.5 * one, 1.4 * one,
+                            2.0 * one, 2.0 * one)
+    assert abs(free[0]) < 1e-3
+    close = idm_acceleration(20.0 * one, 30.0 * one, 20.0 * one, 20.0 * one, 1.5 * one,
+                             1.4 * one, 2.0 * one, 2.0 * one)
+    assert close[0] < -5.0
+
+
+def test_ring_traffic_never_collides_and_keeps_moving() -> None:
+    state, params = ring_workload(vehicles=50, batch=3, seed=4)
+    controls = np.zeros((3, 2))
+    lanes_changed = 0
+    for _ in range(600):  # 30 s
+        before = params.road.lane_of(state.d)
+        state = step(state, controls, params)
+        lanes_changed += int((params.road.lane_of(state.d) != before).sum())
+        lane = params.road.lane_of(state.d)
+        for b in range(3):
+            for ln in range(4):
+                s = np.sort(state.s[b][lane[b] == ln])
+                if len(s) > 1:
+                    gaps = np.diff(np.concatenate([s, [s[0] + 2000.0]]))
+                    assert gaps.min() > 4.5  # no two cars overlap in a lane (4.5 m long)
+    assert state.v.mean() > 15.0
+    assert lanes_changed > 0  # MOBIL acts
+
+
+def test_snow_makes_a_hard_braking_lead_unavoidable_for_the_reference_ads() -> None:
+    scn = find_scenario("ncap_ccrb")  # single lane: braking is the only way out
+    hard = {"headway_m": 12.0, "decel": 6.0}
+    clear = run_variants(scn, "clear", [0], overrides=hard)[0]
+    snow = run_variants(scn, "snow", [0], overrides=hard)[0]
+    assert clear["metrics"]["collision"] == 0.0
+    assert snow["metrics"]["collision"] == 1.0 and snow["metrics"]["impact_speed"] > 1.0
+    assert get_weather("snow").mu < get_weather("clear").mu
