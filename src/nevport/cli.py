@@ -14,6 +14,7 @@ import nevport
 from nevport.auth.cli import tokens_app, users_app
 from nevport.cli_common import DataDirOption, console, err_console, open_database, settings_for
 from nevport.energy.cli import app as energy_app
+from nevport.environment.cli import app as env_app
 from nevport.errors import NevportError
 from nevport.park.cli import app as park_app
 
@@ -66,7 +67,7 @@ def _mount_sim() -> None:
 
 _mount_sim()
 app.add_typer(energy_app, name="energy", help="Energy management center.")
-app.add_typer(_planned("env", "Environmental power supervision"), name="env")
+app.add_typer(env_app, name="env", help="Environmental power supervision.")
 app.add_typer(_planned("factory", "Digital workshop and traceability"), name="factory")
 app.add_typer(_planned("supply", "Regional supply-chain coordination"), name="supply")
 app.add_typer(park_app, name="park", help="Park operations: enterprises, OEM plants, projects.")
