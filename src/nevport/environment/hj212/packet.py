@@ -37,7 +37,7 @@ FLAG_VERSION_2017: Final = 0b000001 << 2  # protocol version 1 is HJ 212-2017
 # Header fields in the order the standard lists them; CP always comes last.
 _FIELD_PATTERNS: Final = {
     "QN": re.compile(r"\d{17}", re.ASCII),  # YYYYMMDDhhmmsszzz request number
-    "ST": re.compile(r"\d{2}", re.ASCII),  # system code, e.g. 31 air, 32 surface water, 91 interaction
+    "ST": re.compile(r"\d{2}", re.ASCII),  # system code: 31 air source, 32 water source, 91 link
     "CN": re.compile(r"\d{4}", re.ASCII),  # command code
     "PW": re.compile(r"[\x21-\x7e]{1,6}", re.ASCII),  # password, up to 6 printable characters
     "MN": re.compile(r"[0-9A-Za-z]{1,24}", re.ASCII),  # device identifier, up to 24 characters

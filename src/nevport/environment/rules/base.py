@@ -138,7 +138,8 @@ class Sustained:
             event = self.open[i]
             if not condition[i]:
                 reason = "data_missing" if lost[i] else "cleared"
-                out.append(_close(event, t, reason, self.steps))
+                end = t if began is None else int(min(max(began[i], event.start_s), t))
+                out.append(_close(event, end, reason, self.steps))
                 del self.open[i]
                 continue
             grade = self.steps.grade(t - event.start_s)

@@ -149,6 +149,7 @@ class StartStopLag(LinkRule):
         state, since = tick.states.state, tick.states.since
         out: list[Event] = []
         treat_started = tick.changed[self.treat] & (state[self.treat] == RUNNING)
+        treat_started &= tick.previous[self.treat] != UNKNOWN
         for i in np.flatnonzero(treat_started & (state[self.prod] == RUNNING)).tolist():
             p, q = int(self.prod[i]), int(self.treat[i])
             lag = int(since[q] - since[p])

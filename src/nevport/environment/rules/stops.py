@@ -86,6 +86,7 @@ class Cycling(Rule):
 
     def step(self, tick: Tick) -> list[Event]:
         entered = tick.changed & (tick.states.state == RUNNING) & self.treatment
+        entered &= tick.previous != UNKNOWN  # a channel coming back is not a start
         out: list[Event] = []
         for i in np.flatnonzero(entered).tolist():
             recent = self.starts.setdefault(int(i), deque())
