@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from nevport.auth import service as auth_service
@@ -25,7 +25,6 @@ from nevport.auth.roles import Role
 from nevport.config import Settings
 from nevport.db.engine import Database
 from nevport.db.migrate import upgrade
-from nevport.db.models import metadata
 from nevport.park.models import Enterprise, Sector
 from nevport.web.app import create_app
 
@@ -75,7 +74,8 @@ def postgres_database(worker_id: str) -> Iterator[Database]:
 
 
 def _empty_postgres(database: Database) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    present = set(inspect(database.engine).get_table_names()) - {"alembic_version"}
+    tables = ", ".join(f'"{name}"' for name in sorted(present))
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
