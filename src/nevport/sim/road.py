@@ -125,18 +125,17 @@ class Road:
 
 
 def _sample(segments: tuple[Segment, ...]) -> dict[str, F64]:
-    """Integrate heading and position along the reference line at SAMPLE_STEP."""
-    total = sum(seg.length for seg in segments)
-    n = max(2, int(np.ceil(total / SAMPLE_STEP)) + 1)
-    s = np.linspace(0.0, total, n)
-    k = np.zeros(n)
-    start = 0.0
+    """Sample the reference line; heading is exact per segment (curvature linear in s)."""
+    parts: dict[str, list[F64]] = {"s": [], "k": [], "h": []}
+    start, h0 = 0.0, 0.0
     for seg in segments:
-        inside = (s >= start) & (s <= start + seg.length)
-        k[inside] = seg.k0 + (seg.k1 - seg.k0) * (s[inside] - start) / seg.length
-        start += seg.length
+        u = np.linspace(0.0, seg.length, max(2, int(np.ceil(seg.length / SAMPLE_STEP)) + 1))
+        parts["s"].append(start + u)
+        parts["k"].append(seg.k0 + (seg.k1 - seg.k0) * u / seg.length)
+        parts["h"].append(h0 + seg.k0 * u + (seg.k1 - seg.k0) * u * u / (2.0 * seg.length))
+        start, h0 = start + seg.length, float(parts["h"][-1][-1])
+    s, k, h = (np.concatenate(parts[n]) for n in ("s", "k", "h"))
     ds = np.diff(s)
-    h = np.concatenate([[0.0], np.cumsum(0.5 * (k[1:] + k[:-1]) * ds)])
     hm = 0.5 * (h[1:] + h[:-1])  # midpoint heading keeps arcs on their circle to O(ds^2)
     x = np.concatenate([[0.0], np.cumsum(np.cos(hm) * ds)])
     y = np.concatenate([[0.0], np.cumsum(np.sin(hm) * ds)])
