@@ -58,7 +58,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_database(worker_id: str) -> Iterator[Database]:
     """A migrated PostgreSQL database for this xdist worker, emptied after each test."""
     admin_url = _postgres_admin_url()
-    name = f"nevport_test_{worker_id}".replace("-", "_")
+    name = f"nevport_test_{worker_id}_{os.getpid()}".replace("-", "_")
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

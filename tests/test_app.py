@@ -46,3 +46,20 @@ def test_oversize_chunked_body_is_refused(client: TestClient) -> None:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 413
+
+
+def test_browsers_get_pages_for_framework_errors(client: TestClient) -> None:
+    html = {"Accept": "text/html"}
+    missing = client.get("/no-such-page", headers=html)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert client.get("/no-such-page").json() == {"detail": "Not Found"}
+    wrong_method = client.delete("/healthz", headers=html)
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"].startswith("text/html")
+
+
+def test_api_validation_errors_name_the_field(client: TestClient) -> None:
+    response = client.post("/api/auth/token", data={"username": "x"})
+    assert response.status_code == 422
+    assert ["body", "password"] in [error["loc"] for error in response.json()["detail"]]

@@ -5,10 +5,16 @@ from __future__ import annotations
 from importlib.resources import files
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import nevport
 from nevport.auth.api import router as auth_router
@@ -16,6 +22,7 @@ from nevport.auth.deps import enterprise_guard
 from nevport.auth.ratelimit import LoginThrottle
 from nevport.config import Settings
 from nevport.db.engine import Database
+from nevport.energy.api import router as energy_router
 from nevport.errors import AuthError, NevportError, RateLimited
 from nevport.park.api import router as park_router
 from nevport.web import pages
@@ -39,8 +46,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(files("nevport.web") / "static")), name="static")
     app.include_router(auth_router)
     app.include_router(park_router)
+    app.include_router(energy_router)
     app.include_router(pages.router)
     app.add_exception_handler(NevportError, _nevport_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
 
     @app.get("/docs", include_in_schema=False)
     def api_docs() -> Response:
@@ -80,3 +90,26 @@ async def _nevport_error(request: Request, exc: NevportError) -> Response:
     if exc.field:
         content["field"] = exc.field
     return JSONResponse(content, status_code=exc.http_status, headers=headers)
+
+
+def _as_page_error(status: int, detail: str) -> NevportError:
+    error = NevportError(detail)
+    error.http_status = status
+    return error
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """Framework errors (unknown page, wrong method) as pages for browsers, JSON for the API."""
+    if _wants_html(request):
+        return pages.error_page(request, _as_page_error(exc.status_code, str(exc.detail)))
+    return await http_exception_handler(request, exc)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if _wants_html(request):
+        fields = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return pages.error_page(request, _as_page_error(422, fields))
+    return await request_validation_exception_handler(request, exc)
