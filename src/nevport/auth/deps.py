@@ -63,6 +63,8 @@ def _resolve_principal(
     request: Request, session: DbSession, settings: SettingsDep
 ) -> Principal | None:
     token = _bearer(request)
+    if token is not None and token.startswith(f"{service.DEVICE_TOKEN_PREFIX}_"):
+        return None  # a machine, not a person: only CurrentDevice routes accept it
     if token is not None:
         user_id = decode_access_token(settings.require_secret_key(), token)
         return service.principal_of(service.load_active_user(session, user_id))

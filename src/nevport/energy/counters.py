@@ -73,6 +73,13 @@ class Increment:
     flags: Flag = Flag.OK
 
 
+@dataclass(frozen=True)
+class Run:
+    increments: list[Increment]
+    pending: bool  # the newest reading went backward and waits for confirmation
+    skipped: list[datetime]  # readings judged bad (never a base)
+
+
 @dataclass
 class _Counter:
     base: Decimal | None
@@ -122,14 +129,14 @@ def increments(
     samples: Sequence[Sample],
     breakpoints: Sequence[Breakpoint] = (),
     spec: CounterSpec | None = None,
-) -> tuple[list[Increment], Flag]:
-    """Increments between consecutive accepted readings, and the state of the newest one
-    (``Flag.PENDING`` while it waits for confirmation). Inputs are sorted by time."""
+) -> Run:
+    """Increments between consecutive accepted readings. Inputs are sorted by time."""
     spec = spec or CounterSpec()
     valid = [s for s in samples if s.value is not None]
     pending = list(breakpoints)
     c = _Counter(None, None, spec.multiplier, spec.modulus)
     out: list[Increment] = []
+    skipped: list[datetime] = []
     for i, sample in enumerate(valid):
         assert sample.value is not None
         while pending and pending[0].ts <= sample.ts:
@@ -148,15 +155,16 @@ def increments(
             ]
             verdict = _confirmed(ahead, c.base, sample.value)
             if verdict is None and horizon is None:
-                return out, Flag.PENDING
+                return Run(out, pending=True, skipped=skipped)
             if verdict and len(ahead) < spec.confirm and horizon is None:
-                return out, Flag.PENDING
+                return Run(out, pending=True, skipped=skipped)
             if not verdict:  # contradicted, or cut off by a breakpoint before any check
                 c.carry |= Flag.SUSPECT
+                skipped.append(sample.ts)
                 continue
             energy, flags = _backward(c, sample.value, spec)
         out.append(Increment(c.base_ts, sample.ts, energy, flags | c.carry))
         c.base, c.base_ts, c.carry = sample.value, sample.ts, Flag.OK
     for bp in pending:  # replacements after the newest reading close the old counter
         _break(c, bp, out)
-    return out, Flag.OK
+    return Run(out, pending=False, skipped=skipped)
