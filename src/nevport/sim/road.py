@@ -83,23 +83,28 @@ class Road:
         if any(seg.length <= 0 for seg in self.segments):
             raise ValueError(f"road {self.id!r} has a segment of non-positive length")
         self._table.update(_sample(self.segments))
+        edges = np.concatenate([[0.0], np.cumsum([ln.width for ln in self.lanes])])
+        self._table.update(edges=edges, centres=0.5 * (edges[:-1] + edges[1:]))
 
     @property
     def length(self) -> float:
-        return float(sum(seg.length for seg in self.segments))
+        return float(self._table["s"][-1])
 
     @property
     def lane_edges(self) -> F64:
         """(L+1,) lateral position [m] of each lane boundary, right to left."""
-        return np.concatenate([[0.0], np.cumsum([ln.width for ln in self.lanes])])
+        return self._table["edges"]
 
     @property
     def lane_centres(self) -> F64:
-        e = self.lane_edges
-        return 0.5 * (e[:-1] + e[1:])
+        return self._table["centres"]
 
     def lane_array(self, name: str) -> F64:
-        return np.array([float(getattr(ln, name)) for ln in self.lanes])
+        """(L,) one lane attribute as an array (cached: roads are immutable)."""
+        key = f"lane.{name}"
+        if key not in self._table:
+            self._table[key] = np.array([float(getattr(ln, name)) for ln in self.lanes])
+        return self._table[key]
 
     def curvature(self, s: F64) -> F64:
         """Reference-line curvature [1/m] at ``s`` (any shape)."""

@@ -30,8 +30,10 @@ def idm_acceleration(v: F64, v0: F64, gap: F64, dv: F64, headway: F64, a_max: F6
     ``gap`` [m] bumper to bumper, ``dv`` [m/s] = v - v_leader (approach rate).
     """
     s_star = s0 + np.maximum(0.0, v * headway + v * dv / (2.0 * np.sqrt(a_max * b_comf)))
-    free = 1.0 - (v / np.maximum(v0, 0.1)) ** DELTA
-    return a_max * (free - (s_star / np.maximum(gap, 0.1)) ** 2)
+    ratio = v / np.maximum(v0, 0.1)
+    ratio2 = ratio * ratio  # (v/v0)**DELTA with DELTA = 4, without the slow generic power
+    gap_ratio = s_star / np.maximum(gap, 0.1)
+    return a_max * (1.0 - ratio2 * ratio2 - gap_ratio * gap_ratio)
 
 
 def mobil_gain(a_self_old: F64, a_self_new: F64, a_nf_old: F64, a_nf_new: F64,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 from nevport.sim.errors import UnknownNameError
 
@@ -45,7 +46,7 @@ class Weather:
         """Atmospheric extinction coefficient [1/m] (Koschmieder: MOR = ln(20)/sigma)."""
         return -math.log(CONTRAST_THRESHOLD) / self.mor
 
-    @property
+    @cached_property
     def sensor_range(self) -> float:
         """Effective detection range [m] of the object-list sensor.
 
@@ -59,7 +60,7 @@ class Weather:
         """Range [m] for objects without lights (pedestrians, cyclists, parked objects)."""
         return min(self.sensor_range, self.light_range)
 
-    @property
+    @cached_property
     def signal_range(self) -> float:
         """Range [m] at which a signal head's state is perceived.
 
