@@ -23,6 +23,7 @@ from nevport.auth.ratelimit import LoginThrottle
 from nevport.config import Settings
 from nevport.db.engine import Database
 from nevport.energy.api import router as energy_router
+from nevport.environment.api import router as environment_router
 from nevport.errors import AuthError, NevportError, RateLimited
 from nevport.park.api import router as park_router
 from nevport.web import pages
@@ -47,6 +48,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(park_router)
     app.include_router(energy_router)
+    app.include_router(environment_router)
     app.include_router(pages.router)
     app.add_exception_handler(NevportError, _nevport_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
