@@ -29,52 +29,100 @@ def test_list_json_has_id_category_title() -> None:
 
 def test_run_prints_verdict_metrics_and_hash_and_records(tmp_path: Path) -> None:
     rec = tmp_path / "replay.npz"
-    res = runner.invoke(app, ["run", "ur_signal_red", "--weather", "clear", "--record", str(rec),
-                              "--param", "speed_kmh=40"])
+    res = runner.invoke(
+        app,
+        [
+            "run",
+            "ur_signal_red",
+            "--weather",
+            "clear",
+            "--record",
+            str(rec),
+            "--param",
+            "speed_kmh=40",
+        ],
+    )
     assert res.exit_code == 0, res.output
-    assert "PASS" in res.output and "red_light" in res.output and "trace_hash" in res.output
+    assert "PASS" in res.output
+    assert "red_light" in res.output
+    assert "trace_hash" in res.output
     import numpy as np
 
     data = np.load(rec)
-    assert data["x"].shape == data["y"].shape and data["x"].shape[1] == len(data["actors"])
+    assert data["x"].shape == data["y"].shape
+    assert data["x"].shape[1] == len(data["actors"])
 
 
 def test_run_exit_1_on_failure_and_2_on_usage_errors() -> None:
-    res = runner.invoke(app, ["run", "ncap_ccrb", "--weather", "snow", "--param", "headway_m=12",
-                              "--param", "decel=6"])
-    assert res.exit_code == 1 and "FAIL" in res.output
-    for args in (["run", "nope"], ["run", "ncap_ccrb", "--weather", "sunny"],
-                 ["run", "ncap_ccrb", "--param", "wind=3"], ["run", "ncap_ccrb", "--param", "x"],
-                 ["run", "ncap_ccrb", "--driver", "no.such:Driver"],
-                 ["test", "--suite", "nope"], ["test", "ncap_ccrb", "--weather", "sunny"]):
+    res = runner.invoke(
+        app,
+        ["run", "ncap_ccrb", "--weather", "snow", "--param", "headway_m=12", "--param", "decel=6"],
+    )
+    assert res.exit_code == 1
+    assert "FAIL" in res.output
+    for args in (
+        ["run", "nope"],
+        ["run", "ncap_ccrb", "--weather", "sunny"],
+        ["run", "ncap_ccrb", "--param", "wind=3"],
+        ["run", "ncap_ccrb", "--param", "x"],
+        ["run", "ncap_ccrb", "--driver", "no.such:Driver"],
+        ["test", "--suite", "nope"],
+        ["test", "ncap_ccrb", "--weather", "sunny"],
+    ):
         res = runner.invoke(app, args)
         assert res.exit_code == 2, (args, res.output)
-        assert res.output.startswith("error: ") and res.output.count("\n") == 1
+        assert res.output.startswith("error: ")
+        assert res.output.count("\n") == 1
 
 
 def test_test_writes_results_junit_and_report(tmp_path: Path) -> None:
     out = tmp_path / "camp"
-    res = runner.invoke(app, ["test", "ncap_ccrb", "ur_signal_green", "--weather", "clear,snow",
-                              "--workers", "1", "--out", str(out)])
+    res = runner.invoke(
+        app,
+        [
+            "test",
+            "ncap_ccrb",
+            "ur_signal_green",
+            "--weather",
+            "clear,snow",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     assert res.exit_code == 1, res.output  # CCRb in snow fails, honestly
     runs = json.loads((out / "results.json").read_text())["runs"]
     assert len(runs) == 2 * 4 + 2 * 1
-    assert {"scenario", "weather", "parameters", "seed", "verdict", "metrics",
-            "trace_hash"} <= runs[0].keys()
+    assert {
+        "scenario",
+        "weather",
+        "parameters",
+        "seed",
+        "verdict",
+        "metrics",
+        "trace_hash",
+    } <= runs[0].keys()
     cases = ET.parse(out / "junit.xml").getroot().iter("testcase")
     assert sum(1 for _ in cases) == len(runs)
     html = (out / "report.html").read_text()
-    assert "<svg" in html and "ncap_ccrb" in html
-    assert "src=" not in html and "href=" not in html  # self-contained: nothing to fetch
+    assert "<svg" in html
+    assert "ncap_ccrb" in html
+    assert "src=" not in html
+    assert "href=" not in html
 
 
 def test_test_exit_0_when_all_pass(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["test", "ur_signal_green", "--weather", "clear", "--workers", "1",
-                              "--out", str(tmp_path)])
+    res = runner.invoke(
+        app,
+        ["test", "ur_signal_green", "--weather", "clear", "--workers", "1", "--out", str(tmp_path)],
+    )
     assert res.exit_code == 0, res.output
 
 
 def test_bench_json_reports_vehicle_steps_per_s() -> None:
     res = runner.invoke(app, ["bench", "--json", "--seconds", "0.3", "--batch", "4"])
     data = json.loads(res.output)
-    assert data["vehicles"] == 50 and data["batch"] == 4 and data["vehicle_steps_per_s"] > 1000
+    assert data["vehicles"] == 50
+    assert data["batch"] == 4
+    assert data["vehicle_steps_per_s"] > 1000

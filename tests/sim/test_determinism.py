@@ -26,13 +26,17 @@ def test_one_worker_and_two_workers_give_identical_traces() -> None:
 
 
 def test_a_fresh_interpreter_reproduces_the_hash() -> None:
-    code = ("import json; from nevport.sim.runner import run_variants; "
-            "from nevport.sim.scenario import find_scenario; "
-            "print(json.dumps([r['trace_hash'] for r in run_variants("
-            "find_scenario('hw_dense_traffic'), 'heavy_rain', [0, 4], 11)]))")
+    code = (
+        "import json; from nevport.sim.runner import run_variants; "
+        "from nevport.sim.scenario import find_scenario; "
+        "print(json.dumps([r['trace_hash'] for r in run_variants("
+        "find_scenario('hw_dense_traffic'), 'heavy_rain', [0, 4], 11)]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    here = [r["trace_hash"] for r in run_variants(find_scenario("hw_dense_traffic"), "heavy_rain",
-                                                  [0, 4], 11)]
+    here = [
+        r["trace_hash"]
+        for r in run_variants(find_scenario("hw_dense_traffic"), "heavy_rain", [0, 4], 11)
+    ]
     assert json.loads(out.stdout) == here
 
 
@@ -48,4 +52,5 @@ def test_seed_changes_the_variants() -> None:
     scn = find_scenario("hw_cut_in_near")
     a = run_variants(scn, "clear", [1], seed=1)[0]
     b = run_variants(scn, "clear", [1], seed=2)[0]
-    assert a["parameters"] != b["parameters"] and a["trace_hash"] != b["trace_hash"]
+    assert a["parameters"] != b["parameters"]
+    assert a["trace_hash"] != b["trace_hash"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +41,7 @@ def _stop_distance(path: Path, mu: float, kmh: float) -> float:
     """Distance [m] driven from the wall entering sensor range to standstill."""
     scn = load_scenario(path)
     weather = custom_weather("clear", mu=mu, detect_prob=1.0)
-    rec, *_ = simulate(scn, weather, [0], 0, "tests.sim.drivers:BrakeOnSight",
-                               {"kmh": kmh})
+    rec, *_ = simulate(scn, weather, [0], 0, "tests.sim.drivers:BrakeOnSight", {"kmh": kmh})
     s, v = rec.stacked("s")[:, 0, 0], rec.stacked("v")[:, 0, 0]
     seen = np.argmax(rec.stacked("s")[:, 0, 1] - s <= weather.sensor_range)
     stopped = np.argmax(v <= 0.0)
@@ -51,7 +49,9 @@ def _stop_distance(path: Path, mu: float, kmh: float) -> float:
 
 
 @pytest.mark.parametrize("mu", [0.85, 0.5, 0.25])
-def test_braking_distance_matches_v2_over_2_mu_g_plus_reaction(brake_scenario: Path, mu: float) -> None:
+def test_braking_distance_matches_v2_over_2_mu_g_plus_reaction(
+    brake_scenario: Path, mu: float
+) -> None:
     v = 20.0  # [m/s]
     dist = _stop_distance(brake_scenario, mu, v * 3.6)
     expected = v * BrakeOnSight.REACTION + v**2 / (2 * mu * G)
@@ -81,11 +81,13 @@ def test_friction_circle_caps_combined_acceleration() -> None:
 
 def test_idm_free_road_reaches_desired_speed_and_brakes_for_a_standing_car() -> None:
     one = np.ones(1)
-    free = idm_acceleration(30.0 * one, 30.0 * one, 1e4 * one, 0 * one, 1.5 * one, 1.4 * one,
-                            2.0 * one, 2.0 * one)
+    free = idm_acceleration(
+        30.0 * one, 30.0 * one, 1e4 * one, 0 * one, 1.5 * one, 1.4 * one, 2.0 * one, 2.0 * one
+    )
     assert abs(free[0]) < 1e-3
-    close = idm_acceleration(20.0 * one, 30.0 * one, 20.0 * one, 20.0 * one, 1.5 * one,
-                             1.4 * one, 2.0 * one, 2.0 * one)
+    close = idm_acceleration(
+        20.0 * one, 30.0 * one, 20.0 * one, 20.0 * one, 1.5 * one, 1.4 * one, 2.0 * one, 2.0 * one
+    )
     assert close[0] < -5.0
 
 
@@ -114,5 +116,6 @@ def test_snow_makes_a_hard_braking_lead_unavoidable_for_the_reference_ads() -> N
     clear = run_variants(scn, "clear", [0], overrides=hard)[0]
     snow = run_variants(scn, "snow", [0], overrides=hard)[0]
     assert clear["metrics"]["collision"] == 0.0
-    assert snow["metrics"]["collision"] == 1.0 and snow["metrics"]["impact_speed"] > 1.0
+    assert snow["metrics"]["collision"] == 1.0
+    assert snow["metrics"]["impact_speed"] > 1.0
     assert get_weather("snow").mu < get_weather("clear").mu

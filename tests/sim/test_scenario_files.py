@@ -39,11 +39,17 @@ BROKEN = [
     ("    when: {time: 1}", "    when: {tim: 1}", (13, "storyboard[0].when.tim", "unknown field")),
     ('s: "$gap + 20"', 's: "$gapp + 20"', (10, "actors[0].s", "unknown parameter 'gapp'")),
     ("map: urban_street", "map: nowhere", (4, "map", "unknown map 'nowhere'")),
-    ("actor: lead, target", "actor: leed, target", (14, "storyboard[0].do[0].speed.actor",
-                                                      "unknown actor 'leed'")),
+    (
+        "actor: lead, target",
+        "actor: leed, target",
+        (14, "storyboard[0].do[0].speed.actor", "unknown actor 'leed'"),
+    ),
     ("type: car", "type: tank", (10, "actors[0].type", "expected one of")),
-    ("ego: {lane: 0, s: 20, speed_kmh: 30}", "ego: {lane: 0, speed_kmh: 30}",
-     (8, "ego", "missing required field 's'")),
+    (
+        "ego: {lane: 0, s: 20, speed_kmh: 30}",
+        "ego: {lane: 0, speed_kmh: 30}",
+        (8, "ego", "missing required field 's'"),
+    ),
     ("range: [20, 40]", "range: [35, 40]", (7, "parameters.gap.default", "outside range")),
     ('s: "$gap + 20"', 's: "gap + 20"', (10, "actors[0].s", "written $name")),
     ("duration: 3", "duration: 3\nduration: 4", (6, "duration", "duplicate key")),
@@ -52,8 +58,9 @@ BROKEN = [
 
 
 @pytest.mark.parametrize(("old", "new", "expect"), BROKEN, ids=[b[2][1] for b in BROKEN])
-def test_invalid_scenario_names_file_line_and_field(tmp_path: Path, old: str, new: str,
-                                                   expect: tuple[int, str, str]) -> None:
+def test_invalid_scenario_names_file_line_and_field(
+    tmp_path: Path, old: str, new: str, expect: tuple[int, str, str]
+) -> None:
     assert old in GOOD
     path = tmp_path / "bad.yaml"
     path.write_text(GOOD.replace(old, new, 1), encoding="utf-8")
@@ -73,7 +80,8 @@ def test_cli_refuses_a_broken_file_with_exit_2_and_one_line(tmp_path: Path) -> N
     for args in (["run", str(path)], ["test", str(path), "--out", str(tmp_path / "o")]):
         res = CliRunner().invoke(app, args)
         assert res.exit_code == 2
-        assert res.output.count("\n") == 1 and f"{path}:3: category:" in res.output
+        assert res.output.count("\n") == 1
+        assert f"{path}:3: category:" in res.output
 
 
 def test_good_file_loads_and_runs(tmp_path: Path) -> None:
@@ -81,7 +89,8 @@ def test_good_file_loads_and_runs(tmp_path: Path) -> None:
     path.write_text(GOOD, encoding="utf-8")
     r = run_variants(load_scenario(path), "clear", [0, 1, 2])
     assert [x["variant"] for x in r] == [0, 1, 2]
-    assert r[0]["parameters"] == {"gap": 30.0} and 20 <= r[1]["parameters"]["gap"] <= 40
+    assert r[0]["parameters"] == {"gap": 30.0}
+    assert 20 <= r[1]["parameters"]["gap"] <= 40
 
 
 def test_library_size_and_coverage() -> None:
@@ -92,21 +101,30 @@ def test_library_size_and_coverage() -> None:
     assert sum(s.category == "highway" for s in non_suite) >= 12
     assert all(s.title_zh and s.title_en for s in lib.values())
     assert all(any(t.startswith("gbt41798-6.") for t in s.tags) for s in lib.values())
-    assert len(suite_ids("euroncap")) == 6 and len(suite_ids("r157")) == 3
+    assert len(suite_ids("euroncap")) == 6
+    assert len(suite_ids("r157")) == 3
 
 
 def test_ncap_grids_follow_the_protocol_sizes() -> None:
-    sizes = {sid: variant_count(load_scenario(library()[sid]), None)
-             for sid in ("ncap_ccrs", "ncap_ccrm", "ncap_ccrb", "ncap_cpna", "ncap_cpfa")}
-    assert sizes == {"ncap_ccrs": 75, "ncap_ccrm": 55, "ncap_ccrb": 4, "ncap_cpna": 22,
-                     "ncap_cpfa": 11}
+    sizes = {
+        sid: variant_count(load_scenario(library()[sid]), None)
+        for sid in ("ncap_ccrs", "ncap_ccrm", "ncap_ccrb", "ncap_cpna", "ncap_cpfa")
+    }
+    assert sizes == {
+        "ncap_ccrs": 75,
+        "ncap_ccrm": 55,
+        "ncap_ccrb": 4,
+        "ncap_cpna": 22,
+        "ncap_cpfa": 11,
+    }
 
 
 @pytest.mark.parametrize("sid", sorted(library()))
 def test_every_library_scenario_runs_with_the_reference_ads(sid: str) -> None:
     scn = load_scenario(library()[sid])
     r = run_variants(scn, "clear", [0])[0]
-    assert r["steps"] > 0 and len(r["trace_hash"]) == 64
+    assert r["steps"] > 0
+    assert len(r["trace_hash"]) == 64
     assert r["verdict"] in ("pass", "fail")
     if not any(t.startswith("suite:") for t in scn.tags):
         assert r["verdict"] == "pass", (sid, r["failed"])  # clear weather: the ADS copes

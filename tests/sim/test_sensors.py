@@ -50,12 +50,14 @@ def test_fog_shortens_detection_to_the_model_range(tmp_path: Path) -> None:
 def test_range_falls_monotonically_with_visibility() -> None:
     ranges = [custom_weather("clear", mor=m).sensor_range for m in (20000, 2000, 500, 200, 50)]
     assert ranges == sorted(ranges, reverse=True)
-    assert ranges[0] > 140.0 and ranges[-1] < 35.0
+    assert ranges[0] > 140.0
+    assert ranges[-1] < 35.0
 
 
 def test_night_hides_an_unlit_pedestrian_but_not_a_car(tmp_path: Path) -> None:
     car, ped = _detected(tmp_path, "night", 90.0)
-    assert car and not ped
+    assert car
+    assert not ped
     assert all(_detected(tmp_path, "night", 40.0))
     assert all(_detected(tmp_path, "clear", 90.0))
 
@@ -78,14 +80,17 @@ def test_pedestrian_behind_a_van_is_not_perceived_until_visible() -> None:
         if d_ped > van_edge + 0.5 and ahead > 0:
             seen_out |= seen
         state = step(state, np.zeros((1, 2)), params)
-    assert hidden_frames > 20 and seen_out
+    assert hidden_frames > 20
+    assert seen_out
 
 
 def test_privileged_mode_is_ground_truth() -> None:
     scn = find_scenario("hw_dense_traffic")
     weather = get_weather("fog_50")
     built = build(scn, [concrete(scn, 0, 0)], weather)
-    obs = perceive(built.state, built.params, Perception(weather, [0], built.route_end, True))
+    obs = perceive(
+        built.state, built.params, Perception(weather, [0], built.route_end, privileged=True)
+    )
     truth = built.state.s[0, 1:] - built.state.s[0, 0]
     assert np.array_equal(obs.obj_s[0], truth)
     assert obs.obj_valid[0].all()  # all within 300 m, fog notwithstanding
@@ -99,7 +104,9 @@ def test_position_noise_grows_with_range_and_worse_weather(tmp_path: Path) -> No
     def spread(weather_name: str, gap: float) -> float:
         weather = custom_weather(weather_name, detect_prob=1.0)
         built = build(scn, [{"gap": gap}] * 200, weather)
-        obs = perceive(built.state, built.params, Perception(weather, list(range(200)), built.route_end))
+        obs = perceive(
+            built.state, built.params, Perception(weather, list(range(200)), built.route_end)
+        )
         return float(np.std(obs.obj_s[:, 0] - gap))
 
     assert spread("clear", 20.0) < spread("clear", 100.0)
@@ -109,5 +116,7 @@ def test_position_noise_grows_with_range_and_worse_weather(tmp_path: Path) -> No
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_degrades_no_better_than_clear(name: str) -> None:
     w, clear = get_weather(name), get_weather("clear")
-    assert w.mu <= clear.mu and w.sensor_range <= clear.sensor_range + 1e-9
-    assert w.detect_prob <= clear.detect_prob and w.speed_factor <= 1.0 <= w.headway_factor
+    assert w.mu <= clear.mu
+    assert w.sensor_range <= clear.sensor_range + 1e-9
+    assert w.detect_prob <= clear.detect_prob
+    assert w.speed_factor <= 1.0 <= w.headway_factor

@@ -55,22 +55,28 @@ class ReferenceADS:
         self._plan_lane(obs, gap, v_lead)
         gap = np.minimum(gap, np.minimum(self._stop_lines(obs), self._crosswalk(obs)))
         gap = np.minimum(gap, np.where(self.target == obs.lane, obs.lane_end_dist, 1e4))
-        v_des = np.minimum(np.minimum(obs.speed_limit, self.info.set_speed),
-                           np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)))
+        v_des = np.minimum(
+            np.minimum(obs.speed_limit, self.info.set_speed),
+            np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)),
+        )
         # drive no faster than the sensors can see: reaction distance + braking within range
         rng = np.maximum(obs.sensor_range - 5.0, 1.0)
         v_vis = PLAN_DECEL * (-REACTION + np.sqrt(REACTION**2 + 2.0 * rng / PLAN_DECEL))
         v_des = np.maximum(np.minimum(v_des, v_vis), 1.0)
         ones = np.ones_like(v)
-        acc = idm_acceleration(v, v_des, gap, v - v_lead, 1.2 * ones, 2.0 * ones, PLAN_DECEL * ones,
-                               2.5 * ones)
+        acc = idm_acceleration(
+            v, v_des, gap, v - v_lead, 1.2 * ones, 2.0 * ones, PLAN_DECEL * ones, 2.5 * ones
+        )
         closing = v - v_lead
         ttc = np.where(closing > 0.1, gap / np.maximum(closing, 0.1), np.inf)
         acc = np.where(ttc < AEB_TTC, AEB_DECEL, np.clip(acc, -9.0, 2.0))
         offset_t = obs.offset + self.centres[obs.lane] - self.centres[self.target]
         vv = np.maximum(v, 1.0)
-        steer = np.arctan(self.info.wheelbase * obs.curvature) - obs.heading - np.arctan(
-            STANLEY_K * offset_t / vv)
+        steer = (
+            np.arctan(self.info.wheelbase * obs.curvature)
+            - obs.heading
+            - np.arctan(STANLEY_K * offset_t / vv)
+        )
         return np.stack([acc, steer], axis=1)
 
     def _lead(self, obs: Observation, offset_t: F64) -> tuple[F64, F64]:
@@ -96,13 +102,14 @@ class ReferenceADS:
         self.lead_is_vehicle = np.isfinite(best) & ~into[rows, j]
         return np.where(np.isfinite(best), np.maximum(best, 0.1), 1e4), v_lead
 
-    def _lane_free(self, obs: Observation, lane: NDArray[np.int64], behind: float,
-                   ahead: F64) -> NDArray[np.bool_]:
+    def _lane_free(
+        self, obs: Observation, lane: NDArray[np.int64], behind: float, ahead: F64
+    ) -> NDArray[np.bool_]:
         """No perceived object in ``lane`` between ``behind`` and ``ahead`` m of the ego."""
         rel = obs.obj_d + (obs.offset + self.centres[obs.lane] - self.centres[lane])[:, None]
         band = np.abs(rel) < 0.5 * LANE_WIDTH + 0.5 * obs.obj_wid
         near = (obs.obj_s > behind) & (obs.obj_s < ahead[:, None])
-        return ~(obs.obj_valid & band & near).any(axis=1)
+        return np.asarray(~(obs.obj_valid & band & near).any(axis=1), dtype=bool)
 
     def _plan_lane(self, obs: Observation, gap: F64, v_lead: F64) -> None:
         """Change lane around slow or stopped obstacles and out of ending lanes."""
@@ -116,8 +123,11 @@ class ReferenceADS:
         blocked = slow | ending
         for step_dir in (1, -1):
             cand = np.clip(self.target + step_dir, 0, n - 1)
-            exists = (cand != self.target) & (obs.ego_s >= self.starts[cand]) & (
-                obs.ego_s <= self.ends[cand] - 40.0)
+            exists = (
+                (cand != self.target)
+                & (obs.ego_s >= self.starts[cand])
+                & (obs.ego_s <= self.ends[cand] - 40.0)
+            )
             oncoming = self.dirs[cand] != self.dirs[obs.lane]
             reach = np.where(oncoming, 150.0, 40.0)
             ok = settled & blocked & exists & self._lane_free(obs, cand, -30.0, reach)
@@ -152,7 +162,9 @@ class ReferenceADS:
         served = np.isclose(stop_line, self.stopped_at, atol=2.0)
         here = (obs.stop_dist < 3.0) & (obs.speed < 0.3)
         self.stopped_at = np.where(here, stop_line, self.stopped_at)
-        sign_gap = np.where(np.isfinite(obs.stop_dist) & ~served, np.maximum(obs.stop_dist - 0.5, 0.1), 1e4)
+        sign_gap = np.where(
+            np.isfinite(obs.stop_dist) & ~served, np.maximum(obs.stop_dist - 0.5, 0.1), 1e4
+        )
         return np.minimum(gap, sign_gap)
 
 
@@ -187,7 +199,9 @@ class CarefulCompetentDriver:
         if self.prev_vs is not None:
             braking = (self.prev_vs - obs.obj_vs) / self.info.dt > 2.0
         self.prev_vs = obs.obj_vs.copy()
-        risk = (near & intrude & (ttc < 4.0) & ~in_lane) | (near & in_lane & (braking | (ttc < 3.0)))
+        risk = (near & intrude & (ttc < 4.0) & ~in_lane) | (
+            near & in_lane & (braking | (ttc < 3.0))
+        )
         new = risk.any(axis=1) & np.isnan(self.risk_at)
         self.risk_at = np.where(new, obs.t, self.risk_at)
         since = obs.t - (self.risk_at + CC_PERCEPTION + CC_REACTION)

@@ -11,17 +11,29 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.expr import Expr
 from nevport.sim.maps import KMH
-from nevport.sim.road import Road
+from nevport.sim.road import Obstacle, Road
 from nevport.sim.scenario import ActorSpec, Scenario
 from nevport.sim.state import (
-    CAR, CYCLIST, EGO, FIXED, IDM, PATH, PEDESTRIAN, STATIC, TRUCK, ActorParams, SimParams,
-    SimState, initial_state,
+    CAR,
+    CYCLIST,
+    EGO,
+    FIXED,
+    IDM,
+    PATH,
+    PEDESTRIAN,
+    STATIC,
+    TRUCK,
+    ActorParams,
+    SimParams,
+    SimState,
+    initial_state,
 )
 from nevport.sim.storyboard import Action, Event, Trigger
 from nevport.sim.weather import Weather
@@ -30,8 +42,13 @@ F64 = NDArray[np.float64]
 KINDS = {"car": CAR, "truck": TRUCK, "pedestrian": PEDESTRIAN, "cyclist": CYCLIST, "static": STATIC}
 CTRLS = {"idm": IDM, "path": PATH, "fixed": FIXED}
 # default sizes [m] (length, width): passenger car, rigid truck/van, adult, bicycle, object
-SIZES = {"car": (4.7, 1.85), "truck": (8.0, 2.5), "pedestrian": (0.5, 0.6),
-         "cyclist": (1.8, 0.6), "static": (1.0, 1.0)}
+SIZES = {
+    "car": (4.7, 1.85),
+    "truck": (8.0, 2.5),
+    "pedestrian": (0.5, 0.6),
+    "cyclist": (1.8, 0.6),
+    "static": (1.0, 1.0),
+}
 WALK_SPEED = 5.0 * KMH  # [m/s] Euro NCAP adult walking target speed (docs/sim/suites.md)
 IDM_DEFAULTS = {"headway": 1.5, "a_max": 1.4, "b_comf": 2.0, "s0": 2.0}  # Treiber & Kesting 2013
 POLITENESS = 0.3  # [-] MOBIL politeness, Kesting 2007 typical value
@@ -96,27 +113,49 @@ def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: flo
     cols = [_ego_column(scn, ev, road)] + [_actor_column(a, ev, road, weather) for a in scn.actors]
     cols += [_obstacle_column(o, b) for o in road.obstacles]
     k = max(len(c["path_s"]) for c in cols)
-    stack = {key: np.stack([c[key] for c in cols], axis=1) for key in cols[0] if key not in ("path_s", "path_d")}
-    path_s = np.stack([_pad(c["path_s"], k, b) for c in cols], axis=1)
-    path_d = np.stack([_pad(c["path_d"], k, b) for c in cols], axis=1)
+    stack = {
+        key: np.stack([c[key] for c in cols], axis=1)
+        for key in cols[0]
+        if key not in ("path_s", "path_d")
+    }
+    path_s = np.stack([_pad(cast(list[F64], c["path_s"]), k, b) for c in cols], axis=1)
+    path_d = np.stack([_pad(cast(list[F64], c["path_d"]), k, b) for c in cols], axis=1)
     seg = np.hypot(np.diff(path_s, axis=-1), np.diff(path_d, axis=-1))
     path_len = np.concatenate([np.zeros((*path_s.shape[:2], 1)), np.cumsum(seg, -1)], -1)
     actors = ActorParams(
-        kind=stack["kind"].astype(np.int64), ctrl=stack["ctrl"].astype(np.int64),
-        length=stack["length"], width=stack["width"], v0=stack["v0"], headway=stack["headway"],
-        a_max=stack["a_max"], b_comf=stack["b_comf"], s0=stack["s0"],
-        politeness=stack["politeness"], mobil=stack["mobil"].astype(bool), path_s=path_s,
-        path_d=path_d, path_len=path_len, walk_speed=stack["walk_speed"],
+        kind=stack["kind"].astype(np.int64),
+        ctrl=stack["ctrl"].astype(np.int64),
+        length=stack["length"],
+        width=stack["width"],
+        v0=stack["v0"],
+        headway=stack["headway"],
+        a_max=stack["a_max"],
+        b_comf=stack["b_comf"],
+        s0=stack["s0"],
+        politeness=stack["politeness"],
+        mobil=stack["mobil"].astype(bool),
+        path_s=path_s,
+        path_d=path_d,
+        path_len=path_len,
+        walk_speed=stack["walk_speed"],
     )
-    ids = ("ego", *(a.id for a in scn.actors), *(f"obstacle{i}" for i in range(len(road.obstacles))))
+    ids = (
+        "ego",
+        *(a.id for a in scn.actors),
+        *(f"obstacle{i}" for i in range(len(road.obstacles))),
+    )
     events = _events(scn, ev, ids)
-    params = SimParams(road=road, actors=actors, mu=np.full(b, weather.mu), dt=dt, events=events,
-                       actor_ids=ids)
+    params = SimParams(
+        road=road, actors=actors, mu=np.full(b, weather.mu), dt=dt, events=events, actor_ids=ids
+    )
     lane = road.lane_of(stack["d"])
-    state = initial_state(stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events),
-                          len(road.signals))
-    state = state.replace(walking=stack["walking"].astype(bool),
-                          psi=np.where(stack["ctrl"] == IDM, stack["psi"], state.psi))
+    state = initial_state(
+        stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events), len(road.signals)
+    )
+    state = state.replace(
+        walking=stack["walking"].astype(bool),
+        psi=np.where(stack["ctrl"] == IDM, stack["psi"], state.psi),
+    )
     route_end = ev(scn.ego.get("route_end"), road.length - 10.0)
     set_speed = ev(scn.ego.get("set_speed_kmh"), np.inf) * KMH
     return Built(state, params, stack["s"][:, 0].copy(), route_end, set_speed)
@@ -131,12 +170,24 @@ def _pad(pts: list[F64], k: int, b: int) -> F64:
 
 def _base(b: int, kind: str, ctrl: int) -> dict[str, F64 | list[F64]]:
     length, width = SIZES[kind]
-    return {"kind": np.full(b, KINDS[kind], float), "ctrl": np.full(b, ctrl, float),
-            "length": np.full(b, length), "width": np.full(b, width), "v0": np.zeros(b),
-            **{k: np.full(b, v) for k, v in IDM_DEFAULTS.items()},
-            "politeness": np.full(b, POLITENESS), "mobil": np.zeros(b), "walk_speed": np.zeros(b),
-            "walking": np.zeros(b), "psi": np.zeros(b), "s": np.zeros(b), "d": np.zeros(b),
-            "v": np.zeros(b), "path_s": [], "path_d": []}
+    return {
+        "kind": np.full(b, KINDS[kind], float),
+        "ctrl": np.full(b, ctrl, float),
+        "length": np.full(b, length),
+        "width": np.full(b, width),
+        "v0": np.zeros(b),
+        **{k: np.full(b, v) for k, v in IDM_DEFAULTS.items()},
+        "politeness": np.full(b, POLITENESS),
+        "mobil": np.zeros(b),
+        "walk_speed": np.zeros(b),
+        "walking": np.zeros(b),
+        "psi": np.zeros(b),
+        "s": np.zeros(b),
+        "d": np.zeros(b),
+        "v": np.zeros(b),
+        "path_s": [],
+        "path_d": [],
+    }
 
 
 def _lane_d(ev: Eval, fields: dict[str, Expr], road: Road) -> F64:
@@ -160,31 +211,42 @@ def _actor_column(a: ActorSpec, ev: Eval, road: Road, w: Weather) -> dict[str, F
     col = _base(b, a.type, CTRLS[a.behaviour])
     f = a.fields
     v = ev(f.get("speed_kmh"), 0.0) * KMH
-    col.update(v=v, length=ev(f.get("length"), SIZES[a.type][0]),
-               width=ev(f.get("width"), SIZES[a.type][1]))
+    col.update(
+        v=v,
+        length=ev(f.get("length"), SIZES[a.type][0]),
+        width=ev(f.get("width"), SIZES[a.type][1]),
+    )
     if a.behaviour == "path":
         col["path_s"] = [ev(ps, 0.0) for ps, _ in a.path]
         col["path_d"] = [ev(pd, 0.0) for _, pd in a.path]
-        col.update(s=col["path_s"][0], d=col["path_d"][0], v=np.zeros(b),
-                   walk_speed=v if "speed_kmh" in f else np.full(b, WALK_SPEED),
-                   walking=np.full(b, float(a.walking)))
+        col.update(
+            s=col["path_s"][0],
+            d=col["path_d"][0],
+            v=np.zeros(b),
+            walk_speed=v if "speed_kmh" in f else np.full(b, WALK_SPEED),
+            walking=np.full(b, float(a.walking)),
+        )
         return col
     col.update(s=ev(f["s"], 0.0), d=_lane_d(ev, f, road))
     if a.behaviour == "idm":
         # weather: other traffic drives slower and keeps longer headways (docs/sim/weather.md)
         v0 = ev(f.get("v0_kmh"), 0.0) * KMH
-        col.update(v0=np.where(v0 > 0, v0, np.maximum(v, 1.0)) * w.speed_factor,
-                   headway=ev(f.get("headway"), IDM_DEFAULTS["headway"]) * w.headway_factor,
-                   politeness=ev(f.get("politeness"), POLITENESS), mobil=np.full(b, float(a.mobil)))
+        col.update(
+            v0=np.where(v0 > 0, v0, np.maximum(v, 1.0)) * w.speed_factor,
+            headway=ev(f.get("headway"), IDM_DEFAULTS["headway"]) * w.headway_factor,
+            politeness=ev(f.get("politeness"), POLITENESS),
+            mobil=np.full(b, float(a.mobil)),
+        )
         lane = np.clip(road.lane_of(col["d"]), 0, len(road.lanes) - 1)  # type: ignore[arg-type]
         col["psi"] = np.where(road.lane_array("direction")[lane] < 0, np.pi, 0.0)
     return col
 
 
-def _obstacle_column(o: object, b: int) -> dict[str, F64 | list[F64]]:
+def _obstacle_column(o: Obstacle, b: int) -> dict[str, F64 | list[F64]]:
     col = _base(b, "static", FIXED)
-    col.update(s=np.full(b, o.s), d=np.full(b, o.d), length=np.full(b, o.length),  # type: ignore[attr-defined]
-               width=np.full(b, o.width))  # type: ignore[attr-defined]
+    col.update(
+        s=np.full(b, o.s), d=np.full(b, o.d), length=np.full(b, o.length), width=np.full(b, o.width)
+    )
     return col
 
 
@@ -192,8 +254,13 @@ def _events(scn: Scenario, ev: Eval, ids: tuple[str, ...]) -> tuple[Event, ...]:
     names = [e.name for e in scn.events]
     out = []
     for e in scn.events:
-        trig = Trigger(e.trigger, ev(e.trigger_value, 0.0) * e.scale, ids.index(e.trigger_actor),
-                       e.above, names.index(e.after) if e.after in names else -1)
+        trig = Trigger(
+            e.trigger,
+            ev(e.trigger_value, 0.0) * e.scale,
+            ids.index(e.trigger_actor),
+            e.above,
+            names.index(e.after) if e.after in names else -1,
+        )
         out.append(Event(e.name, trig, tuple(_action(a, ev, ids) for a in e.actions)))
     return tuple(out)
 

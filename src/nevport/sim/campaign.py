@@ -30,9 +30,14 @@ def suite_ids(name: str) -> list[str]:
         scn = load_scenario(path)
         tags, cat = scn.tags, scn.category
         in_protocol = any(t.startswith("suite:") for t in tags)
-        keep = {"all": True, "library": not in_protocol, "urban": cat == "urban" and not in_protocol,
-                "highway": cat == "highway" and not in_protocol,
-                "euroncap": "suite:euroncap" in tags, "r157": "suite:r157" in tags}[name]
+        keep = {
+            "all": True,
+            "library": not in_protocol,
+            "urban": cat == "urban" and not in_protocol,
+            "highway": cat == "highway" and not in_protocol,
+            "euroncap": "suite:euroncap" in tags,
+            "r157": "suite:r157" in tags,
+        }[name]
         if keep:
             ids.append(sid)
     return ids
@@ -47,8 +52,9 @@ class Job:
     driver: str
 
 
-def plan(names: Iterable[str], weathers: str | None, variants: int | None, seed: int,
-         driver: str) -> list[Job]:
+def plan(
+    names: Iterable[str], weathers: str | None, variants: int | None, seed: int, driver: str
+) -> list[Job]:
     """Jobs for scenario names; ``weathers``: None (each scenario's own set), 'all' or 'a,b'."""
     jobs = []
     for name in names:
@@ -76,8 +82,12 @@ def run_job(job: Job) -> list[dict[str, Any]]:
     return run_variants(scn, job.weather, list(job.variants), job.seed, job.driver)
 
 
-def run_campaign(jobs: list[Job], workers: int = 1, backend: str = "process",
-                 progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+def run_campaign(
+    jobs: list[Job],
+    workers: int = 1,
+    backend: str = "process",
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
     """Run every job; results come back in job order whatever the completion order."""
     done: dict[int, list[dict[str, Any]]] = {}
     tick = progress or (lambda n: None)
@@ -105,8 +115,11 @@ def _run_ray(jobs: list[Job], tick: Callable[[int], None]) -> dict[int, list[dic
     except ImportError:
         raise SimError("backend 'ray' needs Ray: pip install 'nevport[ray]'") from None
     if not ray.is_initialized():
-        ray.init(include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).parents[2])}})
+        ray.init(
+            include_dashboard=False,
+            log_to_driver=False,
+            runtime_env={"env_vars": {"PYTHONPATH": str(Path(__file__).parents[2])}},
+        )
     remote = ray.remote(run_job)
     refs = {remote.remote(job): i for i, job in enumerate(jobs)}
     done: dict[int, list[dict[str, Any]]] = {}

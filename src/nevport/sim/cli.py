@@ -22,8 +22,11 @@ from nevport.sim.scenario import find_scenario, library, load_scenario
 from nevport.sim.weather import PRESETS
 from nevport.sim.workload import run_bench
 
-app = typer.Typer(help="Autonomous-driving virtual simulation test system.", no_args_is_help=True,
-                  add_completion=False)
+app = typer.Typer(
+    help="Autonomous-driving virtual simulation test system.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -56,13 +59,22 @@ def _param(items: list[str]) -> dict[str, float]:
 
 @app.command("list")
 @user_errors
-def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False) -> None:
+def list_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable.")] = False,
+) -> None:
     """List the scenario library."""
     rows = []
     for sid, path in library().items():
         scn = load_scenario(path)
-        rows.append({"id": sid, "category": scn.category, "title": scn.title_en,
-                     "title_zh": scn.title_zh, "tags": list(scn.tags)})
+        rows.append(
+            {
+                "id": sid,
+                "category": scn.category,
+                "title": scn.title_en,
+                "title_zh": scn.title_zh,
+                "tags": list(scn.tags),
+            }
+        )
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -86,21 +98,26 @@ def run(
     if weather not in PRESETS:
         raise SimError(f"unknown weather {weather!r}; known: {', '.join(PRESETS)}")
     r = run_variants(scn, weather, [variant], seed, driver, _param(param or []), record)[0]
-    typer.echo(f"{r['scenario']} [{weather}] variant {variant}: {r['verdict'].upper()}"
-               + (f" ({', '.join(r['failed'])})" if r["failed"] else ""))
+    typer.echo(
+        f"{r['scenario']} [{weather}] variant {variant}: {r['verdict'].upper()}"
+        + (f" ({', '.join(r['failed'])})" if r["failed"] else "")
+    )
     for k, v in r["metrics"].items():
         typer.echo(f"  {k:<20} {v}")
     typer.echo(f"  trace_hash           {r['trace_hash']}")
     raise typer.Exit(0 if r["verdict"] == "pass" else 1)
 
 
-@app.command()
+@app.command("test")
 @user_errors
-def test(
+def campaign_cmd(
     scenarios: Annotated[list[str] | None, typer.Argument(help="Scenario ids or files.")] = None,
-    suite: Annotated[str | None, typer.Option(help="library, urban, highway, euroncap, r157, all")] = None,
-    weather: Annotated[str | None, typer.Option(help="all, or a comma list; default: each "
-                                                "scenario's own set.")] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="library, urban, highway, euroncap, r157, all")
+    ] = None,
+    weather: Annotated[
+        str | None, typer.Option(help="all, or a comma list; default: each scenario's own set.")
+    ] = None,
     variants: Annotated[int | None, typer.Option(min=1)] = None,
     driver: str = "reference",
     seed: int = 0,
@@ -115,17 +132,32 @@ def test(
     jobs = plan(names, weather, variants, seed, driver)
     total = sum(len(j.variants) for j in jobs)
     start = time.perf_counter()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=not sys.stderr.isatty()) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=not sys.stderr.isatty(),
+    ) as bar:
         task = bar.add_task("simulating", total=total)
         results = run_campaign(jobs, workers, backend, lambda n: bar.advance(task, n))
     wall = time.perf_counter() - start
     failed = sum(r["verdict"] == "fail" for r in results)
-    meta = {"scenarios": len(names), "runs": len(results), "failed": failed, "seed": seed,
-            "driver": driver, "workers": workers, "backend": backend, "wall_s": round(wall, 2)}
+    meta = {
+        "scenarios": len(names),
+        "runs": len(results),
+        "failed": failed,
+        "seed": seed,
+        "driver": driver,
+        "workers": workers,
+        "backend": backend,
+        "wall_s": round(wall, 2),
+    }
     write_all(out, results, meta)
-    typer.echo(f"{len(results) - failed}/{len(results)} passed in {wall:.1f} s; report: "
-               f"{out / 'report.html'}")
+    typer.echo(
+        f"{len(results) - failed}/{len(results)} passed in {wall:.1f} s; report: "
+        f"{out / 'report.html'}"
+    )
     raise typer.Exit(1 if failed else 0)
 
 
@@ -139,10 +171,18 @@ def bench(
 ) -> None:
     """Standard throughput workload: 4-lane 2 km ring, IDM + MOBIL, 0.05 s steps."""
     r = run_bench(vehicles, batch, seconds)
-    data = {"vehicles": r.vehicles, "batch": r.batch, "steps": r.steps,
-            "seconds": round(r.seconds, 3), "vehicle_steps_per_s": round(r.vehicle_steps_per_s)}
-    typer.echo(json.dumps(data) if as_json else
-               f"{data['vehicle_steps_per_s']:,} vehicle-steps/s ({vehicles} vehicles x {batch})")
+    data = {
+        "vehicles": r.vehicles,
+        "batch": r.batch,
+        "steps": r.steps,
+        "seconds": round(r.seconds, 3),
+        "vehicle_steps_per_s": round(r.vehicle_steps_per_s),
+    }
+    typer.echo(
+        json.dumps(data)
+        if as_json
+        else f"{data['vehicle_steps_per_s']:,} vehicle-steps/s ({vehicles} vehicles x {batch})"
+    )
 
 
 _ = find_scenario  # re-exported for callers that resolve names before running

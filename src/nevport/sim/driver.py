@@ -74,8 +74,9 @@ BUILTIN = {
 
 def slice_obs(obs: Observation, b: int) -> Observation:
     """The observation of variant ``b`` as a batch of one."""
-    return Observation(**{f.name: getattr(obs, f.name)[b : b + 1]
-                          for f in dataclasses.fields(Observation)})
+    return Observation(
+        **{f.name: getattr(obs, f.name)[b : b + 1] for f in dataclasses.fields(Observation)}
+    )
 
 
 class DriverSet:
@@ -91,16 +92,28 @@ class DriverSet:
         else:
             self.drivers = [cls() for _ in range(info.batch)]
             for b, drv in enumerate(self.drivers):
-                drv.reset(dataclasses.replace(info, batch=1, route_end=info.route_end[b : b + 1],
-                                              set_speed=info.set_speed[b : b + 1]))
+                drv.reset(
+                    dataclasses.replace(
+                        info,
+                        batch=1,
+                        route_end=info.route_end[b : b + 1],
+                        set_speed=info.set_speed[b : b + 1],
+                    )
+                )
 
     def act(self, obs: Observation) -> F64:
         if len(self.drivers) == 1 and getattr(self.drivers[0], "batched", False):
             out = np.asarray(self.drivers[0].act(obs), dtype=np.float64)
         else:
-            out = np.concatenate([np.asarray(d.act(slice_obs(obs, b)), dtype=np.float64).reshape(1, 2)
-                                  for b, d in enumerate(self.drivers)])
+            out = np.concatenate(
+                [
+                    np.asarray(d.act(slice_obs(obs, b)), dtype=np.float64).reshape(1, 2)
+                    for b, d in enumerate(self.drivers)
+                ]
+            )
         if out.shape != (self.batch, 2) or not np.isfinite(out).all():
-            raise DriverError(f"driver {self.spec} returned controls of shape {out.shape} "
-                              f"(expected ({self.batch}, 2), finite)")
+            raise DriverError(
+                f"driver {self.spec} returned controls of shape {out.shape} "
+                f"(expected ({self.batch}, 2), finite)"
+            )
         return out

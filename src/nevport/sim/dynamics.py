@@ -26,12 +26,24 @@ def friction_limit(accel: F64, curvature: F64, v: F64, mu: F64) -> tuple[F64, F6
     return accel * scale, curvature * scale
 
 
-def bicycle_step(s: F64, d: F64, v: F64, psi: F64, steer: F64, accel_cmd: F64, steer_cmd: F64,
-                 mu: F64, road: Road, ego: EgoParams, dt: float) -> tuple[F64, ...]:
+def bicycle_step(
+    s: F64,
+    d: F64,
+    v: F64,
+    psi: F64,
+    steer: F64,
+    accel_cmd: F64,
+    steer_cmd: F64,
+    mu: F64,
+    road: Road,
+    ego: EgoParams,
+    dt: float,
+) -> tuple[F64, ...]:
     """Advance the ego one step; returns (s, d, v, psi, a, steer), each (B,)."""
     max_delta = ego.max_steer_rate * dt
-    steer_new = np.clip(steer + np.clip(steer_cmd - steer, -max_delta, max_delta),
-                        -ego.max_steer, ego.max_steer)
+    steer_new = np.clip(
+        steer + np.clip(steer_cmd - steer, -max_delta, max_delta), -ego.max_steer, ego.max_steer
+    )
     a = np.clip(accel_cmd, ego.a_min, ego.a_max)
     a, kappa = friction_limit(a, np.tan(steer_new) / ego.wheelbase, v, mu)
     # a braking car stops and stays stopped: it does not reverse within the step

@@ -10,6 +10,7 @@ import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,10 @@ from nevport.sim.yamlio import Node
 
 F64 = NDArray[np.float64]
 _OPS: dict[type, Callable[[F64, F64], F64]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
 }
 
 
@@ -34,7 +38,7 @@ class Expr:
 
 def _eval(node: ast.expr, values: Mapping[str, F64]) -> F64:
     if isinstance(node, ast.Constant):
-        return np.asarray(float(node.value))
+        return np.asarray(float(cast(float, node.value)))  # _check admitted numbers only
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):

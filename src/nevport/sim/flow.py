@@ -12,12 +12,14 @@ from numpy.typing import NDArray
 
 from nevport.sim.road import AMBER, RED
 from nevport.sim.state import IDM, SimParams, SimState
-from nevport.sim.traffic import FAR, LaneIndex, idm_acceleration, mobil_gain, A_THRESHOLD
+from nevport.sim.traffic import A_THRESHOLD, FAR, LaneIndex, idm_acceleration, mobil_gain
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
-AMBER_DECEL = 3.0  # [m/s^2] a driver stops at amber if this deceleration suffices (docs/sim/models.md)
+AMBER_DECEL = (
+    3.0  # [m/s^2] a driver stops at amber if this deceleration suffices (docs/sim/models.md)
+)
 SETTLED = 0.2  # [m] lateral distance to the lane centre at which a lane change is complete
 
 
@@ -31,7 +33,7 @@ class _Flat:
         self.v0, self.hw = ap.v0.ravel(), ap.headway.ravel()
         self.amax, self.b, self.s0 = ap.a_max.ravel(), ap.b_comf.ravel(), ap.s0.ravel()
 
-    def acc(self, fi: I64, li: I64, shift: F64, cap: F64) -> F64:
+    def acc(self, fi: I64, li: I64, shift: F64, cap: F64 | float) -> F64:
         """IDM acceleration of flat actor ``fi`` behind ``li`` (-1 none); ``cap`` [m] is the
         gap to the nearest virtual obstacle."""
         has = li >= 0
@@ -39,8 +41,16 @@ class _Flat:
         gap = self.sdir[lj] + shift - self.sdir[fi] - 0.5 * (self.length[fi] + self.length[lj])
         gap = np.where(has, gap, FAR)
         dv = np.where(has & (gap < cap), self.v[fi] - self.vdir[lj], self.v[fi])
-        return idm_acceleration(self.v[fi], self.v0[fi], np.minimum(gap, cap), dv,
-                                self.hw[fi], self.amax[fi], self.b[fi], self.s0[fi])
+        return idm_acceleration(
+            self.v[fi],
+            self.v0[fi],
+            np.minimum(gap, cap),
+            dv,
+            self.hw[fi],
+            self.amax[fi],
+            self.b[fi],
+            self.s0[fi],
+        )
 
 
 def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64:
@@ -60,8 +70,9 @@ def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64
     return gap
 
 
-def traffic_accelerations(state: SimState, params: SimParams, lane: I64,
-                          sig: I64) -> tuple[F64, I64]:
+def traffic_accelerations(
+    state: SimState, params: SimParams, lane: I64, sig: I64
+) -> tuple[F64, I64]:
     """IDM acceleration [m/s^2] (B, N) of every actor and the lane each IDM actor heads for."""
     road, ap = params.road, params.actors
     b, n = state.s.shape
@@ -85,14 +96,25 @@ def traffic_accelerations(state: SimState, params: SimParams, lane: I64,
     free = ((ap.ctrl == IDM) & ap.mobil).ravel() & (lane_f < nl) & (lane_tgt == lane_f)
     free &= (centre_gap < SETTLED) & np.isnan(vset)
     if free.any():
-        lane_tgt = _mobil(index, flat, state, params, batch, lane_f, lead, shift, a_now, free,
-                          lane_tgt)
+        lane_tgt = _mobil(
+            index, flat, state, params, batch, lane_f, lead, shift, a_now, free, lane_tgt
+        )
     return a_now.reshape(b, n), lane_tgt.reshape(b, n)
 
 
-def _mobil(index: LaneIndex, flat: _Flat, state: SimState, params: SimParams, batch: I64,
-           lane_f: I64, lead: I64, shift: F64, a_now: F64, free: NDArray[np.bool_],
-           lane_tgt: I64) -> I64:
+def _mobil(
+    index: LaneIndex,
+    flat: _Flat,
+    state: SimState,
+    params: SimParams,
+    batch: I64,
+    lane_f: I64,
+    lead: I64,
+    shift: F64,
+    a_now: F64,
+    free: NDArray[np.bool_],
+    lane_tgt: I64,
+) -> I64:
     """Pick the better adjacent lane by MOBIL for the actors in ``free``."""
     road = params.road
     nl = len(road.lanes)
@@ -110,7 +132,12 @@ def _mobil(index: LaneIndex, flat: _Flat, state: SimState, params: SimParams, ba
     for step_dir in (-1, 1):
         cand = lane_f + step_dir
         cc = np.clip(cand, 0, nl - 1)
-        ok = free & (cand >= 0) & (cand < nl) & (lane_dir[cc] == lane_dir[np.clip(lane_f, 0, nl - 1)])
+        ok = (
+            free
+            & (cand >= 0)
+            & (cand < nl)
+            & (lane_dir[cc] == lane_dir[np.clip(lane_f, 0, nl - 1)])
+        )
         ok &= (s >= starts[cc]) & (s <= ends[cc] - 20.0)  # no merging into the last 20 m of a lane
         ok &= marks[np.minimum(lane_f, cc).clip(0, nl)]
         if not ok.any():
@@ -121,9 +148,15 @@ def _mobil(index: LaneIndex, flat: _Flat, state: SimState, params: SimParams, ba
         a_nf_old = flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR)
         a_nf_new = flat.acc(nf, fi, -nf_shift, FAR)
         has_nf = nf >= 0
-        gain, safe = mobil_gain(a_now, a_self_new, np.where(has_nf, a_nf_old, 0.0),
-                                np.where(has_nf, a_nf_new, 0.0), np.where(of >= 0, a_of_old, 0.0),
-                                np.where(of >= 0, a_of_new, 0.0), pol)
+        gain, safe = mobil_gain(
+            a_now,
+            a_self_new,
+            np.where(has_nf, a_nf_old, 0.0),
+            np.where(has_nf, a_nf_new, 0.0),
+            np.where(of >= 0, a_of_old, 0.0),
+            np.where(of >= 0, a_of_new, 0.0),
+            pol,
+        )
         room = _room(flat, fi, nl_lead, nl_shift, nf, nf_shift)
         better = ok & (safe | ~has_nf) & room & (gain > best_gain)
         best_gain = np.where(better, gain, best_gain)
@@ -137,7 +170,9 @@ def _end_cap(s: F64, params: SimParams, lane: I64) -> F64:
     return np.where(end < road.length - 1.0, end - s, FAR)
 
 
-def _room(flat: _Flat, fi: I64, ld: I64, ld_shift: F64, fo: I64, fo_shift: F64) -> NDArray[np.bool_]:
+def _room(
+    flat: _Flat, fi: I64, ld: I64, ld_shift: F64, fo: I64, fo_shift: F64
+) -> NDArray[np.bool_]:
     """True where the target lane has a physical gap at least as long as the actor plus 2 m."""
     lj, fj = np.where(ld >= 0, ld, 0), np.where(fo >= 0, fo, 0)
     ahead = flat.sdir[lj] + ld_shift - flat.sdir - 0.5 * (flat.length[lj] + flat.length)

@@ -26,10 +26,14 @@ COLLISION_PENALTY = 10.0  # [-] reward lost on a collision (progress is worth 1 
 
 
 class SimEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
-    metadata: dict[str, Any] = {"render_modes": []}
-
-    def __init__(self, scenario: str = "hw_car_following", weather: str = "clear",
-                 max_objects: int = 8, variant: int = 0) -> None:
+    def __init__(
+        self,
+        scenario: str = "hw_car_following",
+        weather: str = "clear",
+        max_objects: int = 8,
+        variant: int = 0,
+    ) -> None:
+        self.metadata = {"render_modes": []}
         self.scn = find_scenario(scenario)
         self.weather = get_weather(weather)
         self.k = max_objects
@@ -39,8 +43,9 @@ class SimEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
         self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
         self.state: SimState | None = None
 
-    def reset(self, *, seed: int | None = None,
-              options: dict[str, Any] | None = None) -> tuple[NDArray[np.float32], dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         super().reset(seed=seed)
         run_seed = int(self.np_random.integers(2**31))
         built = build(self.scn, [concrete(self.scn, self.variant, run_seed)], self.weather)
@@ -50,8 +55,9 @@ class SimEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
         self.perception = Perception(self.weather, [run_seed], built.route_end)
         return self._obs(), {"variant": self.variant}
 
-    def step(self, action: NDArray[np.float32]) -> tuple[NDArray[np.float32], float, bool, bool,
-                                                         dict[str, Any]]:
+    def step(
+        self, action: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
         assert self.state is not None, "call reset() first"
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
         ego = self.params.ego
@@ -69,15 +75,32 @@ class SimEnv(gym.Env[NDArray[np.float32], NDArray[np.float32]]):
     def _obs(self) -> NDArray[np.float32]:
         assert self.state is not None
         o: Observation = perceive(self.state, self.params, self.perception)
-        head = [o.speed, o.accel, o.offset, o.heading, o.curvature * 100.0, o.speed_limit,
-                np.minimum(o.signal_dist, BOUND), o.signal_state.astype(float)]
+        head = [
+            o.speed,
+            o.accel,
+            o.offset,
+            o.heading,
+            o.curvature * 100.0,
+            o.speed_limit,
+            np.minimum(o.signal_dist, BOUND),
+            o.signal_state.astype(float),
+        ]
         dist = np.where(o.obj_valid[0], np.hypot(o.obj_s[0], o.obj_d[0]), np.inf)
         order = np.argsort(dist, kind="stable")[: self.k]
         objs = np.zeros((self.k, 6))
         n = len(order)
-        objs[:n] = np.stack([o.obj_s[0, order], o.obj_d[0, order], o.obj_vs[0, order],
-                             o.obj_vd[0, order], o.obj_cls[0, order].astype(float),
-                             o.obj_valid[0, order].astype(float)], axis=1)
+        objs[:n] = np.stack(
+            [
+                o.obj_s[0, order],
+                o.obj_d[0, order],
+                o.obj_vs[0, order],
+                o.obj_vd[0, order],
+                o.obj_cls[0, order].astype(float),
+                o.obj_valid[0, order].astype(float),
+            ],
+            axis=1,
+        )
         objs[:n][~o.obj_valid[0, order]] = 0.0
         vec = np.concatenate([np.array([h[0] for h in head]), objs.ravel()])
-        return np.clip(vec, -BOUND, BOUND).astype(np.float32)
+        out: NDArray[np.float32] = np.clip(vec, -BOUND, BOUND).astype(np.float32)
+        return out

@@ -29,8 +29,18 @@ def load_map(name_or_path: str | Path) -> Road:
 
 
 def parse_map(node: Node) -> Road:
-    allowed = {"id", "periodic", "geometry", "lanes", "signals", "crosswalks", "stop_signs",
-               "junctions", "obstacles", "title"}
+    allowed = {
+        "id",
+        "periodic",
+        "geometry",
+        "lanes",
+        "signals",
+        "crosswalks",
+        "stop_signs",
+        "junctions",
+        "obstacles",
+        "title",
+    }
     m = y.mapping(node, allowed, {"id", "geometry", "lanes"})
     segments = tuple(_segment(n) for n in y.seq(m["geometry"]))
     length = sum(seg.length for seg in segments)
@@ -117,5 +127,10 @@ def _stop(node: Node, length: float) -> float:
 def _obstacle(node: Node, length: float) -> Obstacle:
     m = y.mapping(node, {"s", "d", "length", "width", "kind"}, {"s", "d", "length", "width"})
     kind = y.text(m["kind"]) if "kind" in m else "static"
-    return Obstacle(y.num(m["s"], 0.0, length), y.num(m["d"], -50.0, 50.0),
-                    y.num(m["length"], 0.1, 30.0), y.num(m["width"], 0.1, 5.0), kind)
+    return Obstacle(
+        y.num(m["s"], 0.0, length),
+        y.num(m["d"], -50.0, 50.0),
+        y.num(m["length"], 0.1, 30.0),
+        y.num(m["width"], 0.1, 5.0),
+        kind,
+    )

@@ -21,8 +21,14 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 # CARLA Leaderboard 1.0 infraction coefficients (docs/sim/metrics.md)
-PENALTY = {"collision_pedestrian": 0.50, "collision_vehicle": 0.60, "collision_static": 0.65,
-           "red_light": 0.70, "stop_sign": 0.80, "offroad": 0.70}
+PENALTY = {
+    "collision_pedestrian": 0.50,
+    "collision_vehicle": 0.60,
+    "collision_static": 0.65,
+    "red_light": 0.70,
+    "stop_sign": 0.80,
+    "offroad": 0.70,
+}
 STOPPED = 0.3  # [m/s] below this the ego counts as stopped at a stop sign
 STOP_ZONE = 10.0  # [m] stop-sign approach zone in which the stop must happen
 MIN_SPEED_THW = 1.0  # [m/s] time headway is undefined near standstill
@@ -86,14 +92,17 @@ def _offroad(tr: Trace) -> bool:
     lane = road.lane_of(tr.d[:, 0])
     lc = np.clip(lane, 0, len(road.lanes) - 1)
     exists = (tr.s[:, 0] >= road.lane_array("start")[lc] - 1.0) & (
-        tr.s[:, 0] <= road.lane_array("end")[lc] + 0.5 * tr.length[0])
+        tr.s[:, 0] <= road.lane_array("end")[lc] + 0.5 * tr.length[0]
+    )
     return bool(((lane < 0) | ~exists).any())
 
 
 def _violations(tr: Trace) -> dict[str, float]:
     road = tr.road
-    red = sum(int((tr.sig[_stop_line_crossings(tr, sg.s), k] == RED).sum())
-              for k, sg in enumerate(road.signals))
+    red = sum(
+        int((tr.sig[_stop_line_crossings(tr, sg.s), k] == RED).sum())
+        for k, sg in enumerate(road.signals)
+    )
     stop = 0
     front = tr.s[:, 0] + 0.5 * tr.length[0]
     for s_line in road.stop_signs:
@@ -106,8 +115,13 @@ def _violations(tr: Trace) -> dict[str, float]:
     solid_x = sum(int(solid[min(lane[i], lane[i + 1])]) for i in moves)
     limit = road.lane_array("speed_limit")[np.clip(lane, 0, len(road.lanes) - 1)]
     over = (tr.v[:, 0] - limit) / limit
-    return {"red_light": float(red), "stop_sign": float(stop), "solid_line": float(solid_x),
-            "speeding": float(max(over.max(), 0.0)), "ped_yield": float(_ped_yield(tr))}
+    return {
+        "red_light": float(red),
+        "stop_sign": float(stop),
+        "solid_line": float(solid_x),
+        "speeding": float(max(over.max(), 0.0)),
+        "ped_yield": float(_ped_yield(tr)),
+    }
 
 
 def _ped_yield(tr: Trace) -> int:
@@ -117,8 +131,12 @@ def _ped_yield(tr: Trace) -> int:
     for s_c, w_c in tr.road.crosswalks:
         ego_on = np.abs(tr.s[:, 0] - s_c) < 0.5 * (w_c + tr.length[0])
         for j in np.nonzero(tr.kind == PEDESTRIAN)[0]:
-            ped_on = (np.abs(tr.s[:, j] - s_c) < 0.5 * w_c + 0.5) & (tr.d[:, j] >= 0) & (
-                tr.d[:, j] <= width) & (np.abs(tr.d[:, j] - tr.d[:, 0]) < 3.5)
+            ped_on = (
+                (np.abs(tr.s[:, j] - s_c) < 0.5 * w_c + 0.5)
+                & (tr.d[:, j] >= 0)
+                & (tr.d[:, j] <= width)
+                & (np.abs(tr.d[:, j] - tr.d[:, 0]) < 3.5)
+            )
             count += int((ego_on & ped_on & (tr.v[:, 0] > 0.5)).any())
     return count
 
@@ -137,14 +155,19 @@ def compute_metrics(tr: Trace, reference_collided: bool | None = None) -> dict[s
     completion = float(np.clip((tr.s[:, 0].max() - tr.route_start) / span, 0.0, 1.0))
     done = np.nonzero(tr.s[:, 0] >= tr.route_end)[0]
     m: dict[str, float] = {
-        "collision": float(tr.collided), "impact_speed": tr.impact_speed,
-        "offroad": float(_offroad(tr)), "min_ttc": float(ttc.min(initial=np.inf)),
-        "min_thw": float(thw.min(initial=np.inf)), "pet": _pet(tr),
-        "drac_max": float(drac.max(initial=0.0)), "jerk_max": float(jerk[1:].max(initial=0.0)),
+        "collision": float(tr.collided),
+        "impact_speed": tr.impact_speed,
+        "offroad": float(_offroad(tr)),
+        "min_ttc": float(ttc.min(initial=np.inf)),
+        "min_thw": float(thw.min(initial=np.inf)),
+        "pet": _pet(tr),
+        "drac_max": float(drac.max(initial=0.0)),
+        "jerk_max": float(jerk[1:].max(initial=0.0)),
         "lat_acc_max": float(np.abs(tr.v[:, 0] * yaw_rate).max()),
         "route_completion": completion,
         "time": float(tr.t[done[0]] if done.size else tr.t[-1]),
-        "min_speed": float(tr.v[:, 0].min()), "max_speed": float(tr.v[:, 0].max()),
+        "min_speed": float(tr.v[:, 0].min()),
+        "max_speed": float(tr.v[:, 0].max()),
     }
     m.update(_violations(tr))
     if reference_collided is not None:
@@ -231,7 +254,9 @@ class AsCarefulAsReference(Criterion):
         return not (m["collision"] and not m.get("reference_collision", 0.0))
 
 
-def verdict(m: dict[str, float], criteria: tuple[tuple[str, float | None], ...]) -> tuple[bool, list[str]]:
+def verdict(
+    m: dict[str, float], criteria: tuple[tuple[str, float | None], ...]
+) -> tuple[bool, list[str]]:
     """(passed, names of failed criteria)."""
     failed = [name for name, thr in criteria if not CRITERIA[name]().passes(m, thr)]
     return not failed, failed

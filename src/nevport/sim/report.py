@@ -14,8 +14,9 @@ SVG_W, SVG_H = 360, 140  # [px] size of each inline plot
 
 def write_all(out: Path, results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps({"meta": meta, "runs": results}, indent=1,
-                                                 ensure_ascii=False), encoding="utf-8")
+    (out / "results.json").write_text(
+        json.dumps({"meta": meta, "runs": results}, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
     write_junit(out / "junit.xml", results)
     (out / "report.html").write_text(render_html(results, meta), encoding="utf-8")
 
@@ -29,20 +30,36 @@ def write_junit(path: Path, results: list[dict[str, Any]]) -> None:
     by_scn: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
         by_scn[r["scenario"]].append(r)
-    root = ET.Element("testsuites", name="nevport-sim", tests=str(len(results)),
-                      failures=str(sum(r["verdict"] == "fail" for r in results)))
+    root = ET.Element(
+        "testsuites",
+        name="nevport-sim",
+        tests=str(len(results)),
+        failures=str(sum(r["verdict"] == "fail" for r in results)),
+    )
     for scn, runs in by_scn.items():
-        suite = ET.SubElement(root, "testsuite", name=scn, tests=str(len(runs)),
-                              failures=str(sum(r["verdict"] == "fail" for r in runs)))
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=scn,
+            tests=str(len(runs)),
+            failures=str(sum(r["verdict"] == "fail" for r in runs)),
+        )
         for r in runs:
-            case = ET.SubElement(suite, "testcase", classname=f"sim.{scn}", name=_case_name(r),
-                                 time=f"{r['metrics'].get('time') or 0:.2f}")
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"sim.{scn}",
+                name=_case_name(r),
+                time=f"{r['metrics'].get('time') or 0:.2f}",
+            )
             if r["verdict"] == "fail":
                 m = r["metrics"]
                 msg = f"failed: {', '.join(r['failed'])}"
                 ET.SubElement(case, "failure", message=msg).text = (
-                    f"{msg}; impact_speed={m.get('impact_speed')} m/s, min_ttc={m.get('min_ttc')} s, "
-                    f"parameters={r['parameters']}, trace={r['trace_hash']}")
+                    f"{msg}; impact_speed={m.get('impact_speed')} m/s, "
+                    f"min_ttc={m.get('min_ttc')} s, "
+                    f"parameters={r['parameters']}, trace={r['trace_hash']}"
+                )
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -51,19 +68,26 @@ def _polyline(xs: list[float], ys: list[float], y_max: float, colour: str) -> st
         return ""
     x0, x1 = min(xs), max(xs) or 1.0
     span = max(x1 - x0, 1e-6)
-    pts = " ".join(f"{(x - x0) / span * (SVG_W - 40) + 30:.1f},"
-                   f"{SVG_H - 20 - min(y, y_max) / y_max * (SVG_H - 30):.1f}" for x, y in zip(xs, ys, strict=True))
+    pts = " ".join(
+        f"{(x - x0) / span * (SVG_W - 40) + 30:.1f},"
+        f"{SVG_H - 20 - min(y, y_max) / y_max * (SVG_H - 30):.1f}"
+        for x, y in zip(xs, ys, strict=True)
+    )
     return f'<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{pts}"/>'
 
 
 def _svg(title: str, xs: list[float], ys: list[float], y_max: float, unit: str) -> str:
     y_max = max(y_max, 1e-6)
-    axis = (f'<line x1="30" y1="{SVG_H - 20}" x2="{SVG_W - 10}" y2="{SVG_H - 20}" stroke="#888"/>'
-            f'<line x1="30" y1="10" x2="30" y2="{SVG_H - 20}" stroke="#888"/>'
-            f'<text x="32" y="12" font-size="10">{html.escape(title)} (max {y_max:.1f} {unit})</text>'
-            f'<text x="{SVG_W - 40}" y="{SVG_H - 5}" font-size="10">t [s]</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_W}" height="{SVG_H}">{axis}'
-            f'{_polyline(xs, ys, y_max, "#c0392b")}</svg>')
+    axis = (
+        f'<line x1="30" y1="{SVG_H - 20}" x2="{SVG_W - 10}" y2="{SVG_H - 20}" stroke="#888"/>'
+        f'<line x1="30" y1="10" x2="30" y2="{SVG_H - 20}" stroke="#888"/>'
+        f'<text x="32" y="12" font-size="10">{html.escape(title)} (max {y_max:.1f} {unit})</text>'
+        f'<text x="{SVG_W - 40}" y="{SVG_H - 5}" font-size="10">t [s]</text>'
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_W}" height="{SVG_H}">{axis}'
+        f"{_polyline(xs, ys, y_max, '#c0392b')}</svg>"
+    )
 
 
 def _matrix(results: list[dict[str, Any]]) -> str:
@@ -105,13 +129,18 @@ def render_html(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"{m.get('impact_speed')} m/s; min TTC {m.get('min_ttc')} s; trace "
             f"<code>{r['trace_hash'][:16]}</code></p>"
             f"{_svg('ego speed', t, ser.get('v', []), max(ser.get('v', [1.0]) or [1.0]), 'm/s')}"
-            f"{_svg('TTC to the object ahead', t, ser.get('ttc', []), 10.0, 's')}</section>")
+            f"{_svg('TTC to the object ahead', t, ser.get('ttc', []), 10.0, 's')}</section>"
+        )
     passed = len(results) - len(failed)
-    style = ("body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}"
-             ".ok{background:#d5f5e3}.bad{background:#f5b7b1}section{margin:1em 0}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>nevport sim report</title>"
-            f"<style>{style}</style></head><body><h1>Simulation campaign</h1>"
-            f"<p>{passed} of {len(results)} runs passed. {html.escape(json.dumps(meta))}</p>"
-            f"<h2>Scenario x weather (failures first)</h2>{_matrix(results)}"
-            f"<h2>Failed runs</h2>{''.join(parts) or '<p>none</p>'}</body></html>")
+    style = (
+        "body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}"
+        ".ok{background:#d5f5e3}.bad{background:#f5b7b1}section{margin:1em 0}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>nevport sim report</title>"
+        f"<style>{style}</style></head><body><h1>Simulation campaign</h1>"
+        f"<p>{passed} of {len(results)} runs passed. {html.escape(json.dumps(meta))}</p>"
+        f"<h2>Scenario x weather (failures first)</h2>{_matrix(results)}"
+        f"<h2>Failed runs</h2>{''.join(parts) or '<p>none</p>'}</body></html>"
+    )

@@ -52,7 +52,8 @@ class Signal:
         states = np.array([p[0] for p in self.program], dtype=np.int64)
         edges = np.cumsum(durations)
         phase = np.mod(t + self.offset, edges[-1])
-        return states[np.searchsorted(edges, phase, side="right").clip(0, len(states) - 1)]
+        out: I64 = states[np.searchsorted(edges, phase, side="right").clip(0, len(states) - 1)]
+        return out
 
 
 @dataclass(frozen=True)

@@ -49,31 +49,50 @@ def variant_seed(scenario_id: str, weather: str, seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index, key]).generate_state(1)[0])
 
 
-def variant_rows(scn: Scenario, indices: list[int], seed: int,
-                 overrides: dict[str, float] | None = None) -> list[dict[str, float]]:
+def variant_rows(
+    scn: Scenario, indices: list[int], seed: int, overrides: dict[str, float] | None = None
+) -> list[dict[str, float]]:
     """Parameter values of each variant, with ``overrides`` applied (unknown names refused)."""
     rows = [concrete(scn, i, seed) for i in indices]
     declared = {p.name for p in scn.parameters}
     for name in overrides or {}:
         if name not in declared:
-            raise SimError(f"scenario {scn.id} has no parameter {name!r} "
-                           f"(declared: {', '.join(sorted(declared)) or 'none'})")
+            raise SimError(
+                f"scenario {scn.id} has no parameter {name!r} "
+                f"(declared: {', '.join(sorted(declared)) or 'none'})"
+            )
     return [{**row, **(overrides or {})} for row in rows]
 
 
-def simulate(scn: Scenario, weather: Weather, indices: list[int], seed: int, driver: str,
-             overrides: dict[str, float] | None = None,
-             ) -> tuple[Recording, SimParams, F64, F64, NDArray[np.int64]]:
+def simulate(
+    scn: Scenario,
+    weather: Weather,
+    indices: list[int],
+    seed: int,
+    driver: str,
+    overrides: dict[str, float] | None = None,
+) -> tuple[Recording, SimParams, F64, F64, NDArray[np.int64]]:
     """Run the variants ``indices`` as one batch; returns the recording and end steps."""
     rows = variant_rows(scn, indices, seed, overrides)
     built = build(scn, rows, weather)
     state, params = built.state, built.params
     b = len(indices)
-    info = DriverInfo(params.road, b, params.dt, params.ego.wheelbase, params.ego.max_steer,
-                      built.route_end, built.set_speed)
+    info = DriverInfo(
+        params.road,
+        b,
+        params.dt,
+        params.ego.wheelbase,
+        params.ego.max_steer,
+        built.route_end,
+        built.set_speed,
+    )
     privileged = bool(getattr(load_driver_class(driver), "privileged", False))
-    perception = Perception(weather, [variant_seed(scn.id, weather.name, seed, i) for i in indices],
-                            built.route_end, privileged)
+    perception = Perception(
+        weather,
+        [variant_seed(scn.id, weather.name, seed, i) for i in indices],
+        built.route_end,
+        privileged,
+    )
     drivers = DriverSet(driver, info)
     rec = Recording()
     n_steps = round(scn.duration / params.dt)
@@ -109,9 +128,15 @@ def trace_hash(rec: Recording, b: int, end: int) -> str:
     return h.hexdigest()
 
 
-def run_variants(scn: Scenario, weather_name: str, indices: list[int], seed: int = 0,
-                 driver: str = "reference", overrides: dict[str, float] | None = None,
-                 record: Path | None = None) -> list[dict[str, Any]]:
+def run_variants(
+    scn: Scenario,
+    weather_name: str,
+    indices: list[int],
+    seed: int = 0,
+    driver: str = "reference",
+    overrides: dict[str, float] | None = None,
+    record: Path | None = None,
+) -> list[dict[str, Any]]:
     """Run and judge variants; one result dict per variant (see docs/sim/metrics.md).
 
     ``record`` saves a replay file of the first variant.
@@ -132,22 +157,41 @@ def run_variants(scn: Scenario, weather_name: str, indices: list[int], seed: int
     out = []
     for b, idx in enumerate(indices):
         e = int(end[b]) + 1
-        tr = Trace(t=stacked["t"][:e, b], s=stacked["s"][:e, b], d=stacked["d"][:e, b],
-                   v=stacked["v"][:e, b], psi=stacked["psi"][:e, b], a=stacked["a"][:e, b],
-                   sig=stacked["sig"][:e, b], kind=params.actors.kind[b],
-                   ctrl=params.actors.ctrl[b], length=params.actors.length[b],
-                   width=params.actors.width[b], collided=bool(last.collided[b]),
-                   impact_speed=float(last.impact_speed[b]), hit=int(last.hit[b]),
-                   road=params.road, route_start=float(start[b]),
-                   route_end=float(route_end[b]), dt=params.dt)
+        tr = Trace(
+            t=stacked["t"][:e, b],
+            s=stacked["s"][:e, b],
+            d=stacked["d"][:e, b],
+            v=stacked["v"][:e, b],
+            psi=stacked["psi"][:e, b],
+            a=stacked["a"][:e, b],
+            sig=stacked["sig"][:e, b],
+            kind=params.actors.kind[b],
+            ctrl=params.actors.ctrl[b],
+            length=params.actors.length[b],
+            width=params.actors.width[b],
+            collided=bool(last.collided[b]),
+            impact_speed=float(last.impact_speed[b]),
+            hit=int(last.hit[b]),
+            road=params.road,
+            route_start=float(start[b]),
+            route_end=float(route_end[b]),
+            dt=params.dt,
+        )
         metrics = compute_metrics(tr, ref[b])
         ok, failed = verdict(metrics, scn.criteria)
         result = {
-            "scenario": scn.id, "category": scn.category, "weather": weather_name,
-            "variant": idx, "parameters": rows[b], "seed": seed,
-            "driver": driver, "verdict": "pass" if ok else "fail", "failed": failed,
+            "scenario": scn.id,
+            "category": scn.category,
+            "weather": weather_name,
+            "variant": idx,
+            "parameters": rows[b],
+            "seed": seed,
+            "driver": driver,
+            "verdict": "pass" if ok else "fail",
+            "failed": failed,
             "metrics": {k: _finite(v) for k, v in metrics.items()},
-            "trace_hash": trace_hash(rec, b, e - 1), "steps": e - 1,
+            "trace_hash": trace_hash(rec, b, e - 1),
+            "steps": e - 1,
         }
         if not ok:
             result["series"] = _series(tr)
@@ -168,24 +212,36 @@ def _series(tr: Trace) -> dict[str, list[float]]:
     gap = np.where(in_path, ds - 0.5 * (tr.length[0] + tr.length[1:]), np.inf).min(1)
     closing = tr.v[:, 0]
     ttc = np.where(closing > 0.1, np.clip(gap / np.maximum(closing, 0.1), 0, 10.0), 10.0)
-    return {"t": _r(tr.t[sl]), "v": _r(tr.v[sl, 0]), "ttc": _r(ttc[sl]),
-            "s": _r(tr.s[sl, 0]), "d": _r(tr.d[sl, 0])}
+    return {
+        "t": _r(tr.t[sl]),
+        "v": _r(tr.v[sl, 0]),
+        "ttc": _r(ttc[sl]),
+        "s": _r(tr.s[sl, 0]),
+        "d": _r(tr.d[sl, 0]),
+    }
 
 
 def _r(a: F64) -> list[float]:
     return [round(float(x), 3) for x in a]
 
 
-def save_recording(path: Path, scn: Scenario, rec: Recording, params: Any, b: int, end: int) -> None:
+def save_recording(
+    path: Path, scn: Scenario, rec: Recording, params: Any, b: int, end: int
+) -> None:
     """Compact replay file (npz): float32 world poses per step of every actor of variant b."""
     s, d = rec.stacked("s")[: end + 1, b], rec.stacked("d")[: end + 1, b]
     x, y, h = params.road.to_world(s, d)
     np.savez_compressed(
-        path, scenario=scn.id, map=params.road.id, dt=params.dt,
-        actors=np.array(params.actor_ids), kind=params.actors.kind[b],
+        path,
+        scenario=scn.id,
+        map=params.road.id,
+        dt=params.dt,
+        actors=np.array(params.actor_ids),
+        kind=params.actors.kind[b],
         length=params.actors.length[b].astype(np.float32),
         width=params.actors.width[b].astype(np.float32),
-        x=x.astype(np.float32), y=y.astype(np.float32),
+        x=x.astype(np.float32),
+        y=y.astype(np.float32),
         yaw=(h + rec.stacked("psi")[: end + 1, b]).astype(np.float32),
         v=rec.stacked("v")[: end + 1, b].astype(np.float32),
     )

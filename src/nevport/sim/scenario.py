@@ -23,8 +23,23 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 ACTOR_TYPES = ("car", "truck", "pedestrian", "cyclist", "static")
 BEHAVIOURS = ("idm", "path", "fixed")
 REFERENCES = ("careful_competent",)
-_TOP = {"id", "title", "category", "tags", "map", "duration", "parameters", "ego", "actors",
-        "storyboard", "weathers", "criteria", "reference", "variants", "description"}
+_TOP = {
+    "id",
+    "title",
+    "category",
+    "tags",
+    "map",
+    "duration",
+    "parameters",
+    "ego",
+    "actors",
+    "storyboard",
+    "weathers",
+    "criteria",
+    "reference",
+    "variants",
+    "description",
+}
 
 
 @dataclass(frozen=True)
@@ -86,26 +101,43 @@ def load_scenario(path: Path) -> Scenario:
 def parse_scenario(node: Node) -> Scenario:
     m = y.mapping(node, _TOP, {"id", "title", "category", "map", "ego", "duration"})
     title = y.mapping(m["title"], {"en", "zh"}, {"en", "zh"})
-    params = tuple(_parameter(k, v) for k, v in y.mapping(m.get("parameters", _empty(node)),
-                                                          _any_key(m.get("parameters"))).items())
+    params = tuple(
+        _parameter(k, v)
+        for k, v in y.mapping(
+            m.get("parameters", _empty(node)), _any_key(m.get("parameters"))
+        ).items()
+    )
     known = {p.name for p in params}
     road = parse_map(m["map"]) if isinstance(m["map"].value, dict) else _named_map(m["map"])
     actors = tuple(_actor(n, known) for n in y.seq(m["actors"])) if "actors" in m else ()
     ids = ["ego"] + [a.id for a in actors]
     if len(set(ids)) != len(ids):
         raise m["actors"].fail(f"actor ids must be unique, got {ids}")
-    events = tuple(_event(n, known, ids, road) for n in y.seq(m.get("storyboard", _empty_list(node))))
+    events = tuple(
+        _event(n, known, ids, road) for n in y.seq(m.get("storyboard", _empty_list(node)))
+    )
     return Scenario(
-        id=y.text(m["id"]), title_en=y.text(title["en"]), title_zh=y.text(title["zh"]),
+        id=y.text(m["id"]),
+        title_en=y.text(title["en"]),
+        title_zh=y.text(title["zh"]),
         category=y.text(m["category"], ("urban", "highway")),
         tags=tuple(y.text(t) for t in y.seq(m["tags"])) if "tags" in m else (),
-        road=road, duration=y.num(m["duration"], 1.0, 600.0), parameters=params,
-        ego=_fields(m["ego"], {"lane", "s", "d", "speed_kmh", "set_speed_kmh", "route_end"}, known,
-                    {"lane", "s"}),
-        actors=actors, events=events,
+        road=road,
+        duration=y.num(m["duration"], 1.0, 600.0),
+        parameters=params,
+        ego=_fields(
+            m["ego"],
+            {"lane", "s", "d", "speed_kmh", "set_speed_kmh", "route_end"},
+            known,
+            {"lane", "s"},
+        ),
+        actors=actors,
+        events=events,
         weathers=tuple(y.text(w, tuple(PRESETS)) for w in y.seq(m["weathers"]))
-        if "weathers" in m else tuple(PRESETS),
-        criteria=tuple(_criterion(n) for n in y.seq(m["criteria"])) if "criteria" in m
+        if "weathers" in m
+        else tuple(PRESETS),
+        criteria=tuple(_criterion(n) for n in y.seq(m["criteria"]))
+        if "criteria" in m
         else (("no_collision", None), ("route_completion", 0.9)),
         reference=y.text(m["reference"], REFERENCES) if "reference" in m else None,
         variants=_variants(m["variants"]) if "variants" in m else None,
@@ -154,17 +186,18 @@ def _parameter(name: str, node: Node) -> Parameter:
     return Parameter(name, default)
 
 
-def _fields(node: Node, allowed: set[str], known: set[str],
-            required: set[str] | None = None) -> dict[str, Expr]:
+def _fields(
+    node: Node, allowed: set[str], known: set[str], required: set[str] | None = None
+) -> dict[str, Expr]:
     m = y.mapping(node, allowed, required or set())
     return {k: parse_value(v, known) for k, v in m.items()}
 
 
 def _actor(node: Node, known: set[str]) -> ActorSpec:
-    numeric = {"lane", "s", "d", "speed_kmh", "v0_kmh", "length", "width", "headway",
-               "politeness"}
-    m = y.mapping(node, numeric | {"id", "type", "behaviour", "path", "start", "mobil"},
-                  {"id", "type"})
+    numeric = {"lane", "s", "d", "speed_kmh", "v0_kmh", "length", "width", "headway", "politeness"}
+    m = y.mapping(
+        node, numeric | {"id", "type", "behaviour", "path", "start", "mobil"}, {"id", "type"}
+    )
     kind = y.text(m["type"], ACTOR_TYPES)
     default = "path" if "path" in m else ("fixed" if kind == "static" else "idm")
     behaviour = y.text(m["behaviour"], BEHAVIOURS) if "behaviour" in m else default
@@ -186,8 +219,9 @@ def _actor(node: Node, known: set[str]) -> ActorSpec:
     if not isinstance(mobil, bool):
         raise m["mobil"].fail(f"expected true or false, got {mobil!r}")
     start = y.text(m["start"], ("walking", "waiting")) if "start" in m else "waiting"
-    return ActorSpec(y.text(m["id"]), kind, behaviour, fields, tuple(path), start == "walking",
-                     mobil)
+    return ActorSpec(
+        y.text(m["id"]), kind, behaviour, fields, tuple(path), start == "walking", mobil
+    )
 
 
 def _event(node: Node, known: set[str], ids: list[str], road: Road) -> EventSpec:
@@ -203,8 +237,11 @@ def _event(node: Node, known: set[str], ids: list[str], road: Road) -> EventSpec
         t = y.mapping(tn, {"actor", "above", "below", "event", "delay", "above_kmh", "below_kmh"})
         if kind == "after":
             after = y.text(t["event"]) if "event" in t else ""
-            value = parse_value(t["delay"], known) if "delay" in t else parse_value(
-                Node(0.0, tn.file, tn.line, tn.path), known)
+            value = (
+                parse_value(t["delay"], known)
+                if "delay" in t
+                else parse_value(Node(0.0, tn.file, tn.line, tn.path), known)
+            )
         else:
             actor = _actor_ref(t["actor"], ids) if "actor" in t else "ego"
             keys = [k for k in ("above", "below", "above_kmh", "below_kmh") if k in t]
@@ -235,10 +272,16 @@ def _action(node: Node, known: set[str], ids: list[str], road: Road) -> dict[str
         sid = y.text(a["id"])
         if sid not in sig_ids:
             raise a["id"].fail(f"unknown signal {sid!r} (map has: {sig_ids})")
-        return {"kind": kind, "signal": sig_ids.index(sid),
-                "state": SIGNAL_STATES[y.text(a["state"], tuple(SIGNAL_STATES))]}
-    allowed = {"speed": {"actor", "target_kmh", "rate"}, "lane_change": {"actor", "lane", "offset",
-               "duration"}, "walk": {"actor"}}[kind]
+        return {
+            "kind": kind,
+            "signal": sig_ids.index(sid),
+            "state": SIGNAL_STATES[y.text(a["state"], tuple(SIGNAL_STATES))],
+        }
+    allowed = {
+        "speed": {"actor", "target_kmh", "rate"},
+        "lane_change": {"actor", "lane", "offset", "duration"},
+        "walk": {"actor"},
+    }[kind]
     a = y.mapping(an, allowed, {"actor"})
     out: dict[str, object] = {"kind": kind, "actor": _actor_ref(a["actor"], ids)}
     for key in sorted(allowed - {"actor"}):

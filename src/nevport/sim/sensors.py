@@ -80,7 +80,8 @@ def _next_ahead(positions: list[float], s_front: F64) -> F64:
         return np.full(s_front.shape, np.inf)
     pos = np.asarray(positions)[None, :]
     dist = pos - s_front[:, None]
-    return np.where(dist >= -0.5, dist, np.inf).min(axis=1)
+    out: F64 = np.where(dist >= -0.5, dist, np.inf).min(axis=1)
+    return out
 
 
 def _visible(ds: F64, dd: F64, psi: F64, length: F64, width: F64) -> B8:
@@ -93,11 +94,15 @@ def _visible(ds: F64, dd: F64, psi: F64, length: F64, width: F64) -> B8:
     lo, hi = ang[..., 1:].min(-1), ang[..., 1:].max(-1)  # occluder angular extent (B, M)
     near = np.hypot(ds, dd)
     # point p of target j is blocked by occluder k if inside k's extent and behind k's centre
-    blocked = ((ang[:, :, None, :] > lo[:, None, :, None]) & (ang[:, :, None, :] < hi[:, None, :, None])
-               & (rng[:, :, None, :] > near[:, None, :, None]))
+    blocked = (
+        (ang[:, :, None, :] > lo[:, None, :, None])
+        & (ang[:, :, None, :] < hi[:, None, :, None])
+        & (rng[:, :, None, :] > near[:, None, :, None])
+    )
     m = ds.shape[1]
     blocked &= ~np.eye(m, dtype=bool)[None, :, :, None]
-    return (~blocked.any(axis=2)).mean(-1) >= VISIBLE_FRACTION
+    visible: B8 = (~blocked.any(axis=2)).mean(-1) >= VISIBLE_FRACTION
+    return visible
 
 
 def perceive(state: SimState, params: SimParams, perception: Perception) -> Observation:
@@ -123,19 +128,30 @@ def perceive(state: SimState, params: SimParams, perception: Perception) -> Obse
     return _assemble(state, params, perception, road, (ds, dd, vs, vd, valid))
 
 
-def _noisy(p: Perception, ds: F64, dd: F64, vs: F64, vd: F64, valid: B8,
-           r: F64) -> tuple[F64, F64, F64, F64, B8]:
+def _noisy(
+    p: Perception, ds: F64, dd: F64, vs: F64, vd: F64, valid: B8, r: F64
+) -> tuple[F64, F64, F64, F64, B8]:
     w = p.weather
     b, m = ds.shape
     draws = np.stack([rng.standard_normal((5, m)) for rng in p.rngs]) if m else np.zeros((b, 5, 0))
     hit = np.stack([rng.random(m) for rng in p.rngs]) < w.detect_prob if m else valid
     sigma = w.noise_pos * np.maximum(r, 10.0) / NOISE_REF_RANGE
-    return (ds + sigma * draws[:, 0], dd + sigma * draws[:, 1], vs + w.noise_vel * draws[:, 2],
-            vd + w.noise_vel * draws[:, 3], valid & hit)
+    return (
+        ds + sigma * draws[:, 0],
+        dd + sigma * draws[:, 1],
+        vs + w.noise_vel * draws[:, 2],
+        vd + w.noise_vel * draws[:, 3],
+        valid & hit,
+    )
 
 
-def _assemble(state: SimState, params: SimParams, p: Perception, road: Road,
-              objs: tuple[F64, F64, F64, F64, B8]) -> Observation:
+def _assemble(
+    state: SimState,
+    params: SimParams,
+    p: Perception,
+    road: Road,
+    objs: tuple[F64, F64, F64, F64, B8],
+) -> Observation:
     ap, w = params.actors, p.weather
     s0, d0 = state.s[:, 0], state.d[:, 0]
     lane = np.clip(road.lane_of(d0), 0, len(road.lanes) - 1)
@@ -144,24 +160,46 @@ def _assemble(state: SimState, params: SimParams, p: Perception, road: Road,
     sig_idx = _next_signal(road, front)
     states = signal_states(state, params)
     seen = np.array([rng.random() for rng in p.rngs]) < w.detect_prob
-    sig_state = np.where((sig_dist <= w.signal_range) & (sig_idx >= 0) & (seen | p.privileged),
-                         np.take_along_axis(states, sig_idx.clip(0)[:, None], 1)[:, 0] if states.size
-                         else -1, -1)
+    sig_state = np.where(
+        (sig_dist <= w.signal_range) & (sig_idx >= 0) & (seen | p.privileged),
+        np.take_along_axis(states, sig_idx.clip(0)[:, None], 1)[:, 0] if states.size else -1,
+        -1,
+    )
     lane_noise = 0.0 if p.privileged else w.lane_noise
-    offset = d0 - road.lane_centres[lane] + lane_noise * np.array([g.standard_normal() for g in p.rngs])
+    offset = (
+        d0 - road.lane_centres[lane] + lane_noise * np.array([g.standard_normal() for g in p.rngs])
+    )
     ahead = np.stack([np.abs(road.curvature(s0 + x)) for x in np.arange(0.0, 151.0, 10.0)], 1)
     ds, dd, vs, vd, valid = objs
     return Observation(
-        t=state.t, ego_s=s0, speed=state.v[:, 0], accel=state.a[:, 0], offset=offset,
-        heading=state.psi[:, 0], lane=lane, curvature=road.curvature(s0),
-        curvature_ahead=ahead.max(1), speed_limit=road.lane_array("speed_limit")[lane],
-        obj_s=ds, obj_d=dd, obj_vs=vs, obj_vd=vd, obj_cls=ap.kind[:, 1:], obj_len=ap.length[:, 1:],
-        obj_wid=ap.width[:, 1:], obj_valid=valid, signal_dist=sig_dist, signal_state=sig_state,
+        t=state.t,
+        ego_s=s0,
+        speed=state.v[:, 0],
+        accel=state.a[:, 0],
+        offset=offset,
+        heading=state.psi[:, 0],
+        lane=lane,
+        curvature=road.curvature(s0),
+        curvature_ahead=ahead.max(1),
+        speed_limit=road.lane_array("speed_limit")[lane],
+        obj_s=ds,
+        obj_d=dd,
+        obj_vs=vs,
+        obj_vd=vd,
+        obj_cls=ap.kind[:, 1:],
+        obj_len=ap.length[:, 1:],
+        obj_wid=ap.width[:, 1:],
+        obj_valid=valid,
+        signal_dist=sig_dist,
+        signal_state=sig_state,
         stop_dist=_next_ahead(list(road.stop_signs), front),
         crosswalk_dist=_next_ahead([c[0] - 0.5 * c[1] for c in road.crosswalks], front),
         route_left=p.route_end - s0,
-        lane_end_dist=np.where(road.lane_array("end")[lane] < road.length - 1.0,
-                               road.lane_array("end")[lane] - front, np.inf),
+        lane_end_dist=np.where(
+            road.lane_array("end")[lane] < road.length - 1.0,
+            road.lane_array("end")[lane] - front,
+            np.inf,
+        ),
         sensor_range=np.full(s0.shape, PRIVILEGED_RANGE if p.privileged else w.sensor_range),
     )
 

@@ -103,9 +103,7 @@ class SimParams:
 
     def __post_init__(self) -> None:
         if self.actors.kind.shape != self.mu.shape + self.actors.kind.shape[1:]:
-            raise ValueError(
-                f"batch mismatch: actors {self.actors.kind.shape}, mu {self.mu.shape}"
-            )
+            raise ValueError(f"batch mismatch: actors {self.actors.kind.shape}, mu {self.mu.shape}")
         if not 0.001 <= self.dt <= 0.5:
             raise ValueError(f"dt {self.dt} s outside [0.001, 0.5]")
 
@@ -114,10 +112,22 @@ def initial_state(s: F64, d: F64, v: F64, lane: I64, n_events: int, n_signals: i
     """A state at t=0 from (B, N) positions and speeds."""
     b, n = s.shape
     return SimState(
-        t=np.zeros(b), s=s.astype(np.float64), d=d.astype(np.float64), v=v.astype(np.float64),
-        psi=np.zeros((b, n)), a=np.zeros((b, n)), steer=np.zeros(b), lane_tgt=lane.astype(np.int64),
-        lat_v=np.zeros((b, n)), v_set=np.full((b, n), np.nan), a_set=np.zeros((b, n)),
-        walking=np.zeros((b, n), bool), p=np.zeros((b, n)), fired_at=np.full((b, n_events), np.nan),
-        sig_override=np.full((b, n_signals), -1, np.int64), collided=np.zeros(b, bool),
-        impact_speed=np.zeros(b), hit=np.full(b, -1, np.int64),
+        t=np.zeros(b),
+        s=s.astype(np.float64),
+        d=d.astype(np.float64),
+        v=v.astype(np.float64),
+        psi=np.zeros((b, n)),
+        a=np.zeros((b, n)),
+        steer=np.zeros(b),
+        lane_tgt=lane.astype(np.int64),
+        lat_v=np.zeros((b, n)),
+        v_set=np.full((b, n), np.nan),
+        a_set=np.zeros((b, n)),
+        walking=np.zeros((b, n), bool),
+        p=np.zeros((b, n)),
+        fired_at=np.full((b, n_events), np.nan),
+        sig_override=np.full((b, n_signals), -1, np.int64),
+        collided=np.zeros(b, bool),
+        impact_speed=np.zeros(b),
+        hit=np.full(b, -1, np.int64),
     )

@@ -6,10 +6,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.dynamics import bicycle_step
+from nevport.sim.flow import traffic_accelerations
 from nevport.sim.geometry import boxes_overlap, wrap_delta
 from nevport.sim.state import IDM, PATH, SimParams, SimState
 from nevport.sim.storyboard import apply_storyboard
-from nevport.sim.flow import traffic_accelerations
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -37,8 +37,11 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     a_tr, lane_tgt = traffic_accelerations(state, params, lane, signal_states(state, params))
     is_idm = ap.ctrl == IDM
     v_new = np.maximum(state.v + a_tr * dt, 0.0)
-    dist = np.where(state.v + a_tr * dt < 0, state.v**2 / np.maximum(-2 * a_tr, 1e-9),
-                    0.5 * (state.v + v_new) * dt)
+    dist = np.where(
+        state.v + a_tr * dt < 0,
+        state.v**2 / np.maximum(-2 * a_tr, 1e-9),
+        0.5 * (state.v + v_new) * dt,
+    )
     dirs = road.lane_array("direction")[np.clip(lane_tgt, 0, len(road.lanes) - 1)]
     centre = road.lane_centres[np.clip(lane_tgt, 0, len(road.lanes) - 1)]
     lat_speed = np.where(state.lat_v > 0, state.lat_v, LANE_CHANGE_SPEED)
@@ -53,22 +56,48 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     s, d, v, psi, p = _paths(state, params, s, d, v, psi)
     steer = state.steer
     if params.has_ego:
-        e = bicycle_step(state.s[:, 0], state.d[:, 0], state.v[:, 0], state.psi[:, 0], state.steer,
-                         controls[:, 0], controls[:, 1], params.mu, road, params.ego, dt)
+        e = bicycle_step(
+            state.s[:, 0],
+            state.d[:, 0],
+            state.v[:, 0],
+            state.psi[:, 0],
+            state.steer,
+            controls[:, 0],
+            controls[:, 1],
+            params.mu,
+            road,
+            params.ego,
+            dt,
+        )
         # after a collision the ego stays where it stopped
         frozen = state.collided
-        for arr_new, arr_old, val in ((s, state.s, e[0]), (d, state.d, e[1]), (v, state.v, e[2]),
-                                      (psi, state.psi, e[3]), (a, state.a, e[4])):
+        for arr_new, arr_old, val in (
+            (s, state.s, e[0]),
+            (d, state.d, e[1]),
+            (v, state.v, e[2]),
+            (psi, state.psi, e[3]),
+            (a, state.a, e[4]),
+        ):
             arr_new[:, 0] = np.where(frozen, arr_old[:, 0] if arr_new is not a else 0.0, val)
         steer = e[5]
     s = road.wrap(s)
-    new = state.replace(t=state.t + dt, s=s, d=d, v=v, psi=psi, a=a, steer=steer, p=p,
-                        lane_tgt=np.where(is_idm, lane_tgt, state.lane_tgt))
+    new = state.replace(
+        t=state.t + dt,
+        s=s,
+        d=d,
+        v=v,
+        psi=psi,
+        a=a,
+        steer=steer,
+        p=p,
+        lane_tgt=np.where(is_idm, lane_tgt, state.lane_tgt),
+    )
     return _collide(new, params) if params.has_ego else new
 
 
-def _paths(state: SimState, params: SimParams, s: F64, d: F64, v: F64,
-           psi: F64) -> tuple[F64, F64, F64, F64, F64]:
+def _paths(
+    state: SimState, params: SimParams, s: F64, d: F64, v: F64, psi: F64
+) -> tuple[F64, F64, F64, F64, F64]:
     ap = params.actors
     moving = (ap.ctrl == PATH) & state.walking
     if not (ap.ctrl == PATH).any():
@@ -96,21 +125,32 @@ def _collide(state: SimState, params: SimParams) -> SimState:
     period = params.road.length if params.road.periodic else 0.0
     ds = wrap_delta(state.s[:, 1:] - state.s[:, :1], period)
     dd = state.d[:, 1:] - state.d[:, :1]
-    over = boxes_overlap(ds, dd, state.psi[:, :1], ap.length[:, :1], ap.width[:, :1],
-                         state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+    over = boxes_overlap(
+        ds,
+        dd,
+        state.psi[:, :1],
+        ap.length[:, :1],
+        ap.width[:, :1],
+        state.psi[:, 1:],
+        ap.length[:, 1:],
+        ap.width[:, 1:],
+    )
     first = over.any(axis=1) & ~state.collided
     if not first.any():
         return state
     hit = np.argmax(over, axis=1) + 1
     rows = np.arange(state.t.shape[0])
     vo = state.v[rows, hit]
-    rel = np.hypot(state.v[:, 0] * np.cos(state.psi[:, 0]) - vo * np.cos(state.psi[rows, hit]),
-                   state.v[:, 0] * np.sin(state.psi[:, 0]) - vo * np.sin(state.psi[rows, hit]))
+    rel = np.hypot(
+        state.v[:, 0] * np.cos(state.psi[:, 0]) - vo * np.cos(state.psi[rows, hit]),
+        state.v[:, 0] * np.sin(state.psi[:, 0]) - vo * np.sin(state.psi[rows, hit]),
+    )
     v = state.v.copy()
     v[first, 0] = 0.0
     v[rows[first], hit[first]] = 0.0
     return state.replace(
-        v=v, collided=state.collided | first,
+        v=v,
+        collided=state.collided | first,
         impact_speed=np.where(first, rel, state.impact_speed),
         hit=np.where(first, hit, state.hit),
     )

@@ -8,8 +8,8 @@ so that each variant can carry its own values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,7 +53,9 @@ class Event:
 
 def _ttc(state: SimState, actor: int) -> F64:
     gap = state.s[:, actor] - state.s[:, 0]
-    closing = np.where(gap > 0, 1.0, -1.0) * (state.v[:, 0] - state.v[:, actor] * np.cos(state.psi[:, actor]))
+    closing = np.where(gap > 0, 1.0, -1.0) * (
+        state.v[:, 0] - state.v[:, actor] * np.cos(state.psi[:, actor])
+    )
     return np.where(closing > 0.01, np.abs(gap) / np.maximum(closing, 0.01), np.inf)
 
 
@@ -95,8 +97,13 @@ def apply_storyboard(state: SimState, params: SimParams) -> SimState:
     return state.replace(**arrays) if arrays else state
 
 
-def _act(act: Action, rows: NDArray[np.bool_], state: SimState, params: SimParams,
-         get: Callable[[str], NDArray[Any]]) -> None:
+def _act(
+    act: Action,
+    rows: NDArray[np.bool_],
+    state: SimState,
+    params: SimParams,
+    get: Callable[[str], NDArray[Any]],
+) -> None:
     """Apply one action on the variants in ``rows``; ``get`` returns writable copies."""
     j = act.actor
     if act.kind == "speed":
@@ -105,7 +112,9 @@ def _act(act: Action, rows: NDArray[np.bool_], state: SimState, params: SimParam
     elif act.kind == "lane_change":
         n_lanes = len(params.road.lanes)
         base = state.lane_tgt[:, j] if act.relative else 0
-        lane = np.clip(base + np.broadcast_to(act.target, rows.shape).astype(np.int64), 0, n_lanes - 1)
+        lane = np.clip(
+            base + np.broadcast_to(act.target, rows.shape).astype(np.int64), 0, n_lanes - 1
+        )
         shift = np.abs(params.road.lane_centres[lane] - state.d[:, j])
         duration = np.maximum(np.broadcast_to(act.rate, rows.shape), 0.5)
         get("lane_tgt")[rows, j] = lane[rows]

@@ -23,8 +23,9 @@ A_THRESHOLD = 0.2  # [m/s^2] MOBIL switching threshold (Kesting 2007)
 FAR = 1.0e4  # [m] gap used when there is no leader
 
 
-def idm_acceleration(v: F64, v0: F64, gap: F64, dv: F64, headway: F64, a_max: F64,
-                     b_comf: F64, s0: F64) -> F64:
+def idm_acceleration(
+    v: F64, v0: F64, gap: F64, dv: F64, headway: F64, a_max: F64, b_comf: F64, s0: F64
+) -> F64:
     """IDM acceleration [m/s^2] of a follower at speed ``v`` behind a leader.
 
     ``gap`` [m] bumper to bumper, ``dv`` [m/s] = v - v_leader (approach rate).
@@ -36,8 +37,15 @@ def idm_acceleration(v: F64, v0: F64, gap: F64, dv: F64, headway: F64, a_max: F6
     return a_max * (1.0 - ratio2 * ratio2 - gap_ratio * gap_ratio)
 
 
-def mobil_gain(a_self_old: F64, a_self_new: F64, a_nf_old: F64, a_nf_new: F64,
-               a_of_old: F64, a_of_new: F64, politeness: F64) -> tuple[F64, B8]:
+def mobil_gain(
+    a_self_old: F64,
+    a_self_new: F64,
+    a_nf_old: F64,
+    a_nf_new: F64,
+    a_of_old: F64,
+    a_of_new: F64,
+    politeness: F64,
+) -> tuple[F64, B8]:
     """MOBIL incentive [m/s^2] and safety flag for one candidate lane.
 
     nf: the follower in the target lane, of: the follower in the current lane.
@@ -60,20 +68,28 @@ class LaneIndex:
     @staticmethod
     def build(lane: I64, s_dir: F64, n_lanes: int, road_length: float, periodic: bool) -> LaneIndex:
         """``lane`` (B, N) with -1 off-road; ``s_dir`` (B, N) = s * lane direction."""
-        b, n = lane.shape
+        b, _n = lane.shape
         offset = road_length + 1000.0  # [m] keeps every key's s part positive
         span = 2.0 * offset
         lane_k = np.where(lane < 0, n_lanes, lane)  # off-road actors go to a lane never queried
         batch = np.arange(b)[:, None]
         keys = ((batch * (n_lanes + 1) + lane_k) * span + s_dir + offset).ravel()
         order = np.argsort(keys, kind="stable")
-        return LaneIndex(keys[order], order.astype(np.int64), n_lanes, span, offset,
-                         road_length if periodic else 0.0)
+        return LaneIndex(
+            keys[order],
+            order.astype(np.int64),
+            n_lanes,
+            span,
+            offset,
+            road_length if periodic else 0.0,
+        )
 
     def _group(self, batch: I64, lane: I64) -> tuple[I64, I64]:
         base = (batch * (self.n_lanes + 1) + lane) * self.span
-        return (np.searchsorted(self.keys, base, side="left"),
-                np.searchsorted(self.keys, base + self.span, side="left"))
+        return (
+            np.searchsorted(self.keys, base, side="left"),
+            np.searchsorted(self.keys, base + self.span, side="left"),
+        )
 
     def leader(self, batch: I64, lane: I64, s_dir: F64) -> tuple[I64, F64]:
         """Flat index of the first actor strictly ahead in ``lane`` (-1 none) and the

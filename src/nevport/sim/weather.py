@@ -14,7 +14,9 @@ from functools import cached_property
 from nevport.sim.errors import UnknownNameError
 
 CONTRAST_THRESHOLD = 0.05  # [-] WMO-No. 8 definition of MOR
-SENSOR_RANGE_CLEAR = 150.0  # [m] object-list sensor range in clear air (typical long-range lidar/camera fusion)
+SENSOR_RANGE_CLEAR = (
+    150.0  # [m] object-list sensor range in clear air (typical long-range lidar/camera fusion)
+)
 SIGNAL_RANGE_CLEAR = 120.0  # [m] range at which a traffic light's state is read in clear air
 
 

@@ -23,7 +23,9 @@ SPEED_LIMIT = 120 / 3.6  # [m/s]
 
 def ring_road() -> Road:
     lane = Lane(LANE_WIDTH, SPEED_LIMIT, 0.0, RING_LENGTH, 1, "dashed")
-    return Road("ring", (Segment("straight", RING_LENGTH, 0.0, 0.0),), (lane,) * LANES, periodic=True)
+    return Road(
+        "ring", (Segment("straight", RING_LENGTH, 0.0, 0.0),), (lane,) * LANES, periodic=True
+    )
 
 
 def ring_workload(vehicles: int = 50, batch: int = 1, seed: int = 0) -> tuple[SimState, SimParams]:
@@ -38,10 +40,20 @@ def ring_workload(vehicles: int = 50, batch: int = 1, seed: int = 0) -> tuple[Si
     v0 = rng.uniform(25.0, 36.0, shape)  # [m/s] 90-130 km/h desired speeds
     ones = np.ones(shape)
     actors = ActorParams(
-        kind=np.full(shape, CAR, np.int64), ctrl=np.full(shape, IDM, np.int64),
-        length=4.5 * ones, width=1.8 * ones, v0=v0, headway=1.5 * ones, a_max=1.0 * ones,
-        b_comf=1.5 * ones, s0=2.0 * ones, politeness=0.25 * ones, mobil=np.ones(shape, bool),
-        path_s=np.zeros((*shape, 2)), path_d=np.zeros((*shape, 2)), path_len=np.zeros((*shape, 2)),
+        kind=np.full(shape, CAR, np.int64),
+        ctrl=np.full(shape, IDM, np.int64),
+        length=4.5 * ones,
+        width=1.8 * ones,
+        v0=v0,
+        headway=1.5 * ones,
+        a_max=1.0 * ones,
+        b_comf=1.5 * ones,
+        s0=2.0 * ones,
+        politeness=0.25 * ones,
+        mobil=np.ones(shape, bool),
+        path_s=np.zeros((*shape, 2)),
+        path_d=np.zeros((*shape, 2)),
+        path_len=np.zeros((*shape, 2)),
         walk_speed=0 * ones,
     )
     params = SimParams(road=road, actors=actors, mu=np.full(batch, 0.8), has_ego=False)
