@@ -105,3 +105,50 @@ def decode_modbus(
             }
         )
     )
+
+
+@app.command("simulate-meters")
+def simulate_meters(
+    count: Annotated[int, typer.Option(min=1, max=5000, help="Meters to serve.")] = 10,
+    modbus_port: Annotated[int | None, typer.Option(help="Modbus TCP port (SDM630 map).")] = None,
+    dlt645_port: Annotated[int | None, typer.Option(help="DL/T 645 over TCP port.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(help="Inject on meter 0: timeout, malformed, zero, rollover, reset."),
+    ] = None,
+    fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of reads hit.")] = 0.05,
+) -> None:
+    """Serve simulated factory meters on loopback until interrupted."""
+    import asyncio
+    import contextlib
+
+    from nevport.energy.simulator import Fleet, run
+
+    if modbus_port is None and dlt645_port is None:
+        raise _refuse("give --modbus-port, --dlt645-port or both")
+    try:
+        fleet = Fleet.build(count, fault or [], fault_rate)
+    except ValueError as exc:
+        raise _refuse(str(exc)) from exc
+    err_console.print(f"serving {count} meters: modbus {modbus_port}, dlt645 {dlt645_port}")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(fleet, host, modbus_port, dlt645_port))
+
+
+@app.command("collect")
+def collect_command(
+    config: Annotated[str, typer.Option("--config", help="Site file (YAML).")],
+    report_s: Annotated[float, typer.Option(help="Seconds between status lines.")] = 10.0,
+) -> None:
+    """Poll the site's meters, buffer every reading on disk, forward to the center."""
+    import asyncio
+    import contextlib
+    from pathlib import Path
+
+    from nevport.energy.collector.config import load_site
+    from nevport.energy.collector.run import collect
+
+    site = load_site(Path(config))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(collect(site, report_s=report_s))

@@ -66,7 +66,9 @@ class DataIdentifier:
 
     @property
     def max_value(self) -> Decimal:
-        digits = self.size * 2 - (1 if self.signed else 0)
+        digits = self.size * 2
+        if self.signed:  # the sign bit leaves 0-7 for the top digit
+            return (Decimal(8) * Decimal(10) ** (digits - 1) - 1).scaleb(-self.decimals)
         return (Decimal(10) ** digits - 1).scaleb(-self.decimals)
 
 

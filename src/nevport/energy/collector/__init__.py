@@ -1,0 +1,1 @@
+"""The edge collector: poll meters, buffer every reading on disk first, forward to the center."""

@@ -1,0 +1,64 @@
+"""The collector's site file (YAML), validated with file, line and field in errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from nevport.errors import InvalidInput
+
+Seconds = Annotated[float, Field(gt=0, le=3600)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Center(Strict):
+    url: str = Field(pattern=r"^https?://")
+    token: str = Field(min_length=8)
+    batch: int = Field(default=500, ge=1, le=10_000)  # [readings] per request
+    timeout_s: Seconds = 10.0
+
+
+class Device(Strict):
+    code: str = Field(min_length=1, max_length=64)
+    protocol: Literal["modbus", "dlt645"]
+    host: str
+    port: int = Field(ge=1, le=65535)
+    unit: int = Field(default=1, ge=0, le=247)  # Modbus unit id
+    address: str = Field(default="", pattern=r"^([0-9]{12})?$")  # DL/T 645 meter address
+    map: str = "sdm630"
+    identifiers: tuple[str, ...] = ("active_energy_import", "active_power")
+    interval_s: Seconds = 1.0
+    timeout_s: Seconds = 1.0
+    retries: int = Field(default=1, ge=0, le=10)
+
+
+class SiteConfig(Strict):
+    center: Center
+    buffer: Path
+    devices: tuple[Device, ...] = Field(min_length=1)
+
+
+def load_site(path: Path) -> SiteConfig:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(f"{path}: cannot read site file: {exc}") from exc
+    try:
+        config = SiteConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        from nevport.energy.protocols.modbus import _line_of
+
+        loc = [p for p in first["loc"] if isinstance(p, int | str)]
+        line = _line_of(yaml.compose(path.read_text(encoding="utf-8")), loc)
+        raise InvalidInput(f"{path}:{line}: {first['msg']}", field=field) from exc
+    if not config.buffer.is_absolute():
+        config = config.model_copy(update={"buffer": path.parent / config.buffer})
+    return config
