@@ -21,6 +21,7 @@ AMBER_DECEL = (
     3.0  # [m/s^2] a driver stops at amber if this deceleration suffices (docs/sim/models.md)
 )
 SETTLED = 0.2  # [m] lateral distance to the lane centre at which a lane change is complete
+LANE_CHANGE_DELAY = 1.0  # [s] interval between MOBIL decisions (highway-env IDMVehicle)
 
 
 class _Flat:
@@ -86,7 +87,7 @@ def traffic_accelerations(
     batch = np.repeat(np.arange(b), n)
     lane_f = np.where(lane < 0, nl, lane).ravel()
     cap = _virtual_gap(state, params, lane, sig).ravel()
-    lead, shift = index.leader(batch, lane_f, flat.sdir)
+    lead, shift = index.own_leader(batch, lane_f)
     a_now = flat.acc(fi, lead, shift, cap)
     vset = state.v_set.ravel()
     scripted = np.clip((vset - flat.v) / params.dt, -state.a_set.ravel(), state.a_set.ravel())
@@ -95,6 +96,10 @@ def traffic_accelerations(
     centre_gap = np.abs(road.lane_centres[np.clip(lane_f, 0, nl - 1)] - state.d.ravel())
     free = ((ap.ctrl == IDM) & ap.mobil).ravel() & (lane_f < nl) & (lane_tgt == lane_f)
     free &= (centre_gap < SETTLED) & np.isnan(vset)
+    # like highway-env, each driver reconsiders its lane once per LANE_CHANGE_DELAY, staggered
+    every = max(1, round(LANE_CHANGE_DELAY / params.dt))
+    k = np.rint(state.t / params.dt).astype(np.int64)
+    free &= ((k[:, None] + np.arange(n)[None, :]) % every == 0).ravel()
     if free.any():
         lane_tgt = _mobil(
             index, flat, state, params, batch, lane_f, lead, shift, a_now, free, lane_tgt
@@ -115,53 +120,51 @@ def _mobil(
     free: NDArray[np.bool_],
     lane_tgt: I64,
 ) -> I64:
-    """Pick the better adjacent lane by MOBIL for the actors in ``free``."""
+    """Pick the better adjacent lane by MOBIL for the actors in ``free`` (a small subset)."""
     road = params.road
     nl = len(road.lanes)
-    fi = np.arange(lane_f.shape[0])
-    s = state.s.ravel()
-    pol = params.actors.politeness.ravel()
-    of, of_shift = index.follower(batch, lane_f, flat.sdir)
+    fi = np.nonzero(free)[0]
+    bt, lf, sd = batch[fi], lane_f[fi], flat.sdir[fi]
+    s = state.s.ravel()[fi]
+    of_all, of_shift_all = index.own_follower(batch, lane_f)
+    of, of_shift = of_all[fi], of_shift_all[fi]
     a_of_old = flat.acc(of, fi, -of_shift, FAR)
-    a_of_new = flat.acc(of, lead, shift - of_shift, FAR)
+    a_of_new = flat.acc(of, lead[fi], shift[fi] - of_shift, FAR)
     best_gain = np.full(fi.shape, A_THRESHOLD)
-    choice = lane_tgt.copy()
+    choice = lane_tgt[fi].copy()
     lane_dir = road.lane_array("direction")
     starts, ends = road.lane_array("start"), road.lane_array("end")
     marks = np.array([ln.marking_left != "solid" for ln in road.lanes] + [False])
     for step_dir in (-1, 1):
-        cand = lane_f + step_dir
+        cand = lf + step_dir
         cc = np.clip(cand, 0, nl - 1)
-        ok = (
-            free
-            & (cand >= 0)
-            & (cand < nl)
-            & (lane_dir[cc] == lane_dir[np.clip(lane_f, 0, nl - 1)])
-        )
+        ok = (cand >= 0) & (cand < nl) & (lane_dir[cc] == lane_dir[np.clip(lf, 0, nl - 1)])
         ok &= (s >= starts[cc]) & (s <= ends[cc] - 20.0)  # no merging into the last 20 m of a lane
-        ok &= marks[np.minimum(lane_f, cc).clip(0, nl)]
+        ok &= marks[np.minimum(lf, cc).clip(0, nl)]
         if not ok.any():
             continue
-        nl_lead, nl_shift = index.leader(batch, cc, flat.sdir)
-        nf, nf_shift = index.follower(batch, cc, flat.sdir)
+        nl_lead, nl_shift = index.leader(bt, cc, sd)
+        nf, nf_shift = index.follower(bt, cc, sd)
         a_self_new = flat.acc(fi, nl_lead, nl_shift, _end_cap(s, params, cc))
-        a_nf_old = flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR)
-        a_nf_new = flat.acc(nf, fi, -nf_shift, FAR)
         has_nf = nf >= 0
+        a_nf_old = np.where(has_nf, flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR), 0.0)
+        a_nf_new = np.where(has_nf, flat.acc(nf, fi, -nf_shift, FAR), 0.0)
         gain, safe = mobil_gain(
-            a_now,
+            a_now[fi],
             a_self_new,
-            np.where(has_nf, a_nf_old, 0.0),
-            np.where(has_nf, a_nf_new, 0.0),
+            a_nf_old,
+            a_nf_new,
             np.where(of >= 0, a_of_old, 0.0),
             np.where(of >= 0, a_of_new, 0.0),
-            pol,
+            params.actors.politeness.ravel()[fi],
         )
         room = _room(flat, fi, nl_lead, nl_shift, nf, nf_shift)
         better = ok & (safe | ~has_nf) & room & (gain > best_gain)
         best_gain = np.where(better, gain, best_gain)
         choice = np.where(better, cand, choice)
-    return choice
+    out = lane_tgt.copy()
+    out[fi] = choice
+    return out
 
 
 def _end_cap(s: F64, params: SimParams, lane: I64) -> F64:
@@ -175,6 +178,7 @@ def _room(
 ) -> NDArray[np.bool_]:
     """True where the target lane has a physical gap at least as long as the actor plus 2 m."""
     lj, fj = np.where(ld >= 0, ld, 0), np.where(fo >= 0, fo, 0)
-    ahead = flat.sdir[lj] + ld_shift - flat.sdir - 0.5 * (flat.length[lj] + flat.length)
-    behind = flat.sdir - (flat.sdir[fj] + fo_shift) - 0.5 * (flat.length[fj] + flat.length)
+    sd, ln = flat.sdir[fi], flat.length[fi]
+    ahead = flat.sdir[lj] + ld_shift - sd - 0.5 * (flat.length[lj] + ln)
+    behind = sd - (flat.sdir[fj] + fo_shift) - 0.5 * (flat.length[fj] + ln)
     return ((ld < 0) | (ahead > 2.0)) & ((fo < 0) | (behind > 2.0))

@@ -64,6 +64,8 @@ class LaneIndex:
     span: float
     offset: float
     period: float  # [m] road length if periodic, else 0
+    bounds: I64  # (B*(L+1)+1,) first sorted position of each (batch, lane) group
+    rank: I64  # (B*N,) sorted position of each flat actor
 
     @staticmethod
     def build(lane: I64, s_dir: F64, n_lanes: int, road_length: float, periodic: bool) -> LaneIndex:
@@ -75,41 +77,52 @@ class LaneIndex:
         batch = np.arange(b)[:, None]
         keys = ((batch * (n_lanes + 1) + lane_k) * span + s_dir + offset).ravel()
         order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        bounds = np.searchsorted(sorted_keys, np.arange(b * (n_lanes + 1) + 1) * span)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        period = road_length if periodic else 0.0
         return LaneIndex(
-            keys[order],
+            sorted_keys,
             order.astype(np.int64),
             n_lanes,
             span,
             offset,
-            road_length if periodic else 0.0,
+            period,
+            bounds.astype(np.int64),
+            rank.astype(np.int64),
         )
 
     def _group(self, batch: I64, lane: I64) -> tuple[I64, I64]:
-        base = (batch * (self.n_lanes + 1) + lane) * self.span
-        return (
-            np.searchsorted(self.keys, base, side="left"),
-            np.searchsorted(self.keys, base + self.span, side="left"),
-        )
+        g = batch * (self.n_lanes + 1) + lane
+        return self.bounds[g], self.bounds[g + 1]
+
+    def _pick(self, idx: I64, lo: I64, hi: I64, ahead: bool) -> tuple[I64, F64]:
+        """Resolve a sorted position to an actor, wrapping around a ring road."""
+        inside = (idx < hi) if ahead else (idx >= lo)
+        wrap = ~inside & (hi > lo) & (self.period > 0)
+        pick = np.where(inside, idx, lo if ahead else hi - 1).clip(0, len(self.keys) - 1)
+        shift = np.where(wrap, self.period if ahead else -self.period, 0.0)
+        return np.where(inside | wrap, self.order[pick], -1), shift
+
+    def own_leader(self, batch: I64, lane: I64) -> tuple[I64, F64]:
+        """Leader of every flat actor in its own lane: the next sorted key, no search needed."""
+        lo, hi = self._group(batch, lane)
+        return self._pick(self.rank + 1, lo, hi, ahead=True)
+
+    def own_follower(self, batch: I64, lane: I64) -> tuple[I64, F64]:
+        lo, hi = self._group(batch, lane)
+        return self._pick(self.rank - 1, lo, hi, ahead=False)
 
     def leader(self, batch: I64, lane: I64, s_dir: F64) -> tuple[I64, F64]:
         """Flat index of the first actor strictly ahead in ``lane`` (-1 none) and the
         longitudinal shift [m] to add to its s_dir (one period when wrapping the ring)."""
         lo, hi = self._group(batch, lane)
         key = (batch * (self.n_lanes + 1) + lane) * self.span + s_dir + self.offset
-        idx = np.searchsorted(self.keys, key, side="right")
-        inside = idx < hi
-        wrap = ~inside & (hi > lo) & (self.period > 0)
-        pick = np.where(inside, idx, lo).clip(0, len(self.keys) - 1)
-        found = inside | wrap
-        return np.where(found, self.order[pick], -1), np.where(wrap, self.period, 0.0)
+        return self._pick(np.searchsorted(self.keys, key, side="right"), lo, hi, ahead=True)
 
     def follower(self, batch: I64, lane: I64, s_dir: F64) -> tuple[I64, F64]:
         """Flat index of the first actor strictly behind, and the shift to add to its s_dir."""
         lo, hi = self._group(batch, lane)
         key = (batch * (self.n_lanes + 1) + lane) * self.span + s_dir + self.offset
-        idx = np.searchsorted(self.keys, key, side="left") - 1
-        inside = idx >= lo
-        wrap = ~inside & (hi > lo) & (self.period > 0)
-        pick = np.where(inside, idx, hi - 1).clip(0, len(self.keys) - 1)
-        found = inside | wrap
-        return np.where(found, self.order[pick], -1), np.where(wrap, -self.period, 0.0)
+        return self._pick(np.searchsorted(self.keys, key, side="left") - 1, lo, hi, ahead=False)
