@@ -130,7 +130,7 @@ def test_serve_refuses_a_placeholder_secret(tmp_path: Path) -> None:
     assert "NEVPORT_SECRET_KEY is missing or a placeholder" in result.stderr
 
 
-@pytest.mark.parametrize("group", ["energy", "factory", "supply"])
+@pytest.mark.parametrize("group", ["factory", "supply"])
 def test_planned_groups_say_so(group: str) -> None:
     result = nevport_cli(group)
     assert result.returncode == 2
