@@ -147,3 +147,16 @@ def test_arc_geometry_turns_by_length_over_radius() -> None:
 
     _, _, h = road.to_world(np.array([road.length]), np.zeros(1))
     assert float(h[0]) == pytest.approx(np.pi / 2, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["urban_left_turn", "highway_work_zone", "urban_signal"])
+def test_plot_helper_draws_every_lane_boundary_and_feature(name: str) -> None:
+    from xml.etree import ElementTree as ET
+
+    from nevport.sim.plot import map_svg
+
+    road = load_map(name)
+    svg = ET.fromstring(map_svg(road))
+    lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
+    features = len(road.signals) + len(road.stop_signs) + len(road.crosswalks)
+    assert len(lines) == len(road.lanes) + 1 + features + len(road.obstacles)

@@ -1,0 +1,59 @@
+"""Draw any map (and optionally a trajectory) as a standalone SVG string, no plotting library."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nevport.sim.road import Road
+
+F64 = NDArray[np.float64]
+MARGIN = 10.0  # [px]
+
+
+def map_svg(road: Road, width: int = 800, path: tuple[F64, F64] | None = None) -> str:
+    """SVG of lane boundaries (solid or dashed), stop lines, crosswalks and obstacles.
+
+    ``path`` optionally overlays an ego trajectory given as Frenet (s, d) arrays.
+    """
+    s = np.linspace(0.0, road.length, max(50, int(road.length / 2.0)))
+    lines = []
+    xs, ys = [], []
+    for k, d in enumerate(road.lane_edges):
+        x, y, _ = road.to_world(s, np.full_like(s, d))
+        xs.append(x)
+        ys.append(y)
+        solid = k in (0, len(road.lanes)) or road.lanes[k - 1].marking_left == "solid"
+        lines.append((x, y, "" if solid else ' stroke-dasharray="6,6"', "#444"))
+    allx, ally = np.concatenate(xs), np.concatenate(ys)
+    lo_x, hi_x, lo_y, hi_y = allx.min(), allx.max(), ally.min(), ally.max()
+    scale = (width - 2 * MARGIN) / max(hi_x - lo_x, hi_y - lo_y, 1.0)
+    height = int((hi_y - lo_y) * scale + 2 * MARGIN)
+
+    def pts(x: F64, y: F64) -> str:
+        px = (x - lo_x) * scale + MARGIN
+        py = height - ((y - lo_y) * scale + MARGIN)
+        return " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
+
+    across = np.array([road.lane_edges[0], road.lane_edges[-1]])
+    marks = [(sg.s, "#c0392b") for sg in road.signals] + [(x, "#2c3e50") for x in road.stop_signs]
+    marks += [(c[0], "#2980b9") for c in road.crosswalks]
+    for s_mark, colour in marks:
+        x, y, _ = road.to_world(np.full(2, s_mark), across)
+        lines.append((x, y, "", colour))
+    for ob in road.obstacles:
+        x, y, _ = road.to_world(
+            np.array([ob.s - ob.length / 2, ob.s + ob.length / 2]), np.full(2, ob.d)
+        )
+        lines.append((x, y, ' stroke-width="4"', "#e67e22"))
+    if path is not None:
+        x, y, _ = road.to_world(path[0], path[1])
+        lines.append((x, y, ' stroke-width="2"', "#27ae60"))
+    body = "".join(
+        f'<polyline fill="none" stroke="{c}"{extra} points="{pts(x, y)}"/>'
+        for x, y, extra, c in lines
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f"<title>{road.id}</title>{body}</svg>"
+    )
