@@ -119,3 +119,14 @@ def test_snow_makes_a_hard_braking_lead_unavoidable_for_the_reference_ads() -> N
     assert snow["metrics"]["collision"] == 1.0
     assert snow["metrics"]["impact_speed"] > 1.0
     assert get_weather("snow").mu < get_weather("clear").mu
+
+
+def test_a_passive_driver_in_a_bend_fails_comfort_and_the_failure_has_plot_series() -> None:
+    scn = find_scenario("hw_curve_speed")  # no other actors at all
+    r = run_variants(
+        scn, "clear", [0], driver="tests.sim.drivers:Cruise", overrides={"speed_kmh": 120.0}
+    )[0]
+    assert r["verdict"] == "fail"
+    assert "comfort_lateral" in r["failed"]
+    assert r["metrics"]["lat_acc_max"] > 4.0  # (120/3.6)^2 / 250 m = 4.4 m/s^2
+    assert len(r["series"]["t"]) == len(r["series"]["ttc"]) > 10

@@ -6,6 +6,8 @@ privileged perception: R157 models human perception by explicit delays instead).
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -28,6 +30,13 @@ PREDICT = 3.0  # [s] horizon over which crossing road users are predicted into t
 STANLEY_K = 1.2  # [1/s] cross-track gain of the Stanley steering law (Thrun et al. 2006)
 EGO_LENGTH, EGO_WIDTH = 4.7, 1.85  # [m] the built-in ego car (build.SIZES)
 LANE_WIDTH = 3.5  # [m] lane width assumed for the free-lane check
+HOLD_GAIN = 1.0  # [1/s] speed-holding gain of the test driver in AEB tests
+VEL_ALPHA = 0.3  # [-] exponential smoothing weight of a new velocity measurement (20 Hz)
+CROSSING_SPEED = 0.5  # [m/s] lateral speed from which an object counts as crossing
+TRACK_COAST = 1.0  # [s] how long a track survives without a detection
+PASS_MARGIN = 3.0  # [s] spare time required before meeting oncoming traffic after a pass
+RETURN_HOLD = 3.0  # [s] minimum time in a passing lane before heading back
+RETURN_HORIZON = 4.0  # [s] the preferred lane must be clear this far ahead (at current speed)
 
 
 class ReferenceADS:
@@ -45,10 +54,45 @@ class ReferenceADS:
         self.stopped_at = np.full(info.batch, -np.inf)  # s [m] of the stop sign already served
         self.target: NDArray[np.int64] | None = None
         self.pref: NDArray[np.int64] = np.zeros(info.batch, np.int64)
+        self.changed_at = np.full(info.batch, -np.inf)  # [s] time of the last lane change
+        self.tracks: dict[str, F64] = {}
+        self.aeb = np.zeros(info.batch, bool)  # emergency braking latched
+
+    def _track(self, obs: Observation) -> Observation:
+        """A minimal tracker: smooth velocities, coast objects through detection gaps.
+
+        Without it a single missed frame makes an occupied lane look free, and one noisy
+        lateral velocity makes a lead car look like a crossing object (a false AEB).
+        """
+        fields = ("obj_s", "obj_d", "obj_vs", "obj_vd")
+        if not self.tracks:
+            self.tracks = {f: getattr(obs, f).copy() for f in fields}
+            self.tracks["seen"] = np.where(obs.obj_valid, obs.t[:, None], -np.inf)
+        tr, dt = self.tracks, self.info.dt
+        coast = ~obs.obj_valid & (obs.t[:, None] - tr["seen"] <= TRACK_COAST)
+        pred_s = tr["obj_s"] + (tr["obj_vs"] - obs.speed[:, None]) * dt
+        pred_d = tr["obj_d"] + tr["obj_vd"] * dt
+        known = obs.obj_valid & (obs.t[:, None] - tr["seen"] <= TRACK_COAST)
+        smooth = {
+            f: np.where(known, tr[f] + VEL_ALPHA * (getattr(obs, f) - tr[f]), getattr(obs, f))
+            for f in ("obj_vs", "obj_vd")
+        }
+        out = {
+            "obj_s": np.where(coast, pred_s, obs.obj_s),
+            "obj_d": np.where(coast, pred_d, obs.obj_d),
+            "obj_vs": np.where(coast, tr["obj_vs"], smooth["obj_vs"]),
+            "obj_vd": np.where(coast, tr["obj_vd"], smooth["obj_vd"]),
+        }
+        valid = obs.obj_valid | coast
+        for f in fields:
+            tr[f] = np.where(valid, out[f], tr[f])
+        tr["seen"] = np.where(obs.obj_valid, obs.t[:, None], tr["seen"])
+        return dataclasses.replace(obs, obj_valid=valid, **out)
 
     def act(self, obs: Observation) -> F64:
         if self.target is None:
             self.target, self.pref = obs.lane.copy(), obs.lane.copy()
+        obs = self._track(obs)
         v = obs.speed
         shift = self.centres[obs.lane] - self.centres[self.target]
         gap, v_lead = self._lead(obs, obs.offset + shift)
@@ -69,7 +113,13 @@ class ReferenceADS:
         )
         closing = v - v_lead
         ttc = np.where(closing > 0.1, gap / np.maximum(closing, 0.1), np.inf)
-        acc = np.where(ttc < AEB_TTC, AEB_DECEL, np.clip(acc, -9.0, 2.0))
+        # AEB tests: the test driver holds the speed; only the emergency brake may intervene
+        hold = np.clip(HOLD_GAIN * (self.info.set_speed - v), -2.0, 2.0)
+        acc = np.where(self.info.hold_speed, hold, acc)
+        # AEB brakes fully and holds the brake to a standstill (it does not creep back in);
+        # the test driver of an AEB test does not drive on after the event
+        self.aeb = (self.aeb | (ttc < AEB_TTC)) & ((v > 0.1) | self.info.hold_speed)
+        acc = np.where(self.aeb, AEB_DECEL, np.clip(acc, -9.0, 2.0))
         offset_t = obs.offset + self.centres[obs.lane] - self.centres[self.target]
         vv = np.maximum(v, 1.0)
         steer = (
@@ -86,7 +136,11 @@ class ReferenceADS:
         rel_d, rel_t = obs.obj_d, obs.obj_d + offset_t[:, None]
         gap = obs.obj_s - 0.5 * (EGO_LENGTH + obs.obj_len)
         t_reach = np.clip(gap / np.maximum(obs.speed[:, None], 1.0), 0.0, PREDICT)
-        into = (obs.obj_cls == PEDESTRIAN) | (obs.obj_cls == CYCLIST) | (np.abs(obs.obj_vd) > 0.3)
+        into = (
+            (obs.obj_cls == PEDESTRIAN)
+            | (obs.obj_cls == CYCLIST)
+            | (np.abs(obs.obj_vd) > CROSSING_SPEED)
+        )
         future_d = rel_d + obs.obj_vd * t_reach
         in_now = (np.abs(rel_d) < half) | (np.abs(rel_t) < half)
         will = into & ((np.abs(future_d) < half) | (np.sign(rel_d) != np.sign(future_d)))
@@ -105,10 +159,10 @@ class ReferenceADS:
     def _lane_free(
         self, obs: Observation, lane: NDArray[np.int64], behind: float, ahead: F64
     ) -> NDArray[np.bool_]:
-        """No perceived object in ``lane`` between ``behind`` and ``ahead`` m of the ego."""
+        """No perceived object in ``lane`` between ``behind`` and ``ahead`` (B, M) m of the ego."""
         rel = obs.obj_d + (obs.offset + self.centres[obs.lane] - self.centres[lane])[:, None]
         band = np.abs(rel) < 0.5 * LANE_WIDTH + 0.5 * obs.obj_wid
-        near = (obs.obj_s > behind) & (obs.obj_s < ahead[:, None])
+        near = (obs.obj_s > behind) & (obs.obj_s < ahead)
         return np.asarray(~(obs.obj_valid & band & near).any(axis=1), dtype=bool)
 
     def _plan_lane(self, obs: Observation, gap: F64, v_lead: F64) -> None:
@@ -129,14 +183,22 @@ class ReferenceADS:
                 & (obs.ego_s <= self.ends[cand] - 40.0)
             )
             oncoming = self.dirs[cand] != self.dirs[obs.lane]
-            reach = np.where(oncoming, 150.0, 40.0)
+            # oncoming lane: every oncoming object must stay clear for the whole pass
+            t_pass = (np.minimum(gap, 100.0) + 25.0) / np.maximum(obs.speed, 3.0) + PASS_MARGIN
+            meet = (obs.speed[:, None] - np.minimum(obs.obj_vs, 0.0)) * t_pass[:, None]
+            reach = np.where(oncoming[:, None], np.maximum(meet, 60.0), 40.0)
             ok = settled & blocked & exists & self._lane_free(obs, cand, -30.0, reach)
             ok &= ~oncoming | (obs.speed_limit < 70 / 3.6)  # oncoming lanes only on urban roads
             self.pref = np.where(ok & ending, cand, self.pref)
             self.target = np.where(ok, cand, self.target)
+            self.changed_at = np.where(ok, obs.t, self.changed_at)
             settled &= ~ok
+        # return to the preferred lane only when it is clear far enough ahead, and not right
+        # after a change: otherwise the car swings back towards the obstacle it avoided
         back = settled & (self.target != self.pref) & (obs.ego_s <= self.ends[self.pref] - 40.0)
-        back &= self._lane_free(obs, self.pref, -15.0, np.full(len(gap), 40.0))
+        back &= obs.t - self.changed_at > RETURN_HOLD
+        clear_ahead = np.maximum(80.0, RETURN_HORIZON * obs.speed)
+        back &= self._lane_free(obs, self.pref, -15.0, clear_ahead[:, None])
         self.target = np.where(back, self.pref, self.target)
 
     def _crosswalk(self, obs: Observation) -> F64:

@@ -9,7 +9,7 @@ enumerate the Cartesian product of their value lists instead.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -99,10 +99,20 @@ class Built:
     route_start: F64  # (B,) [m]
     route_end: F64  # (B,) [m]
     set_speed: F64  # (B,) [m/s] the ego's cruise set speed; inf = the speed limit
+    hold_speed: NDArray[np.bool_]  # (B,) the test driver holds the set speed; only AEB acts
 
 
-def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: float = 0.05) -> Built:
-    """Arrays for a batch of variants of ``scn`` under ``weather``."""
+def build(
+    scn: Scenario,
+    rows: list[dict[str, float]],
+    weather: Weather | Sequence[Weather],
+    dt: float = 0.05,
+) -> Built:
+    """Arrays for a batch of variants of ``scn`` under one weather or one per variant."""
+    ws = [weather] * len(rows) if isinstance(weather, Weather) else list(weather)
+    wx = {
+        n: np.array([getattr(w, n) for w in ws]) for n in ("mu", "speed_factor", "headway_factor")
+    }
     b = len(rows)
     values = {k: np.array([r[k] for r in rows]) for k in rows[0]} if rows else {}
     road = scn.road
@@ -110,7 +120,7 @@ def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: flo
     def ev(e: Expr | None, default: float) -> F64:
         return e(values, b) if e is not None else np.full(b, default)
 
-    cols = [_ego_column(scn, ev, road)] + [_actor_column(a, ev, road, weather) for a in scn.actors]
+    cols = [_ego_column(scn, ev, road)] + [_actor_column(a, ev, road, wx) for a in scn.actors]
     cols += [_obstacle_column(o, b) for o in road.obstacles]
     k = max(len(c["path_s"]) for c in cols)
     stack = {
@@ -145,9 +155,7 @@ def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: flo
         *(f"obstacle{i}" for i in range(len(road.obstacles))),
     )
     events = _events(scn, ev, ids)
-    params = SimParams(
-        road=road, actors=actors, mu=np.full(b, weather.mu), dt=dt, events=events, actor_ids=ids
-    )
+    params = SimParams(road=road, actors=actors, mu=wx["mu"], dt=dt, events=events, actor_ids=ids)
     lane = road.lane_of(stack["d"])
     state = initial_state(
         stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events), len(road.signals)
@@ -158,7 +166,8 @@ def build(scn: Scenario, rows: list[dict[str, float]], weather: Weather, dt: flo
     )
     route_end = ev(scn.ego.get("route_end"), road.length - 10.0)
     set_speed = ev(scn.ego.get("set_speed_kmh"), np.inf) * KMH
-    return Built(state, params, stack["s"][:, 0].copy(), route_end, set_speed)
+    hold = np.full(b, scn.hold_speed)
+    return Built(state, params, stack["s"][:, 0].copy(), route_end, set_speed, hold)
 
 
 def _pad(pts: list[F64], k: int, b: int) -> F64:
@@ -206,7 +215,9 @@ def _ego_column(scn: Scenario, ev: Eval, road: Road) -> dict[str, F64 | list[F64
     return col
 
 
-def _actor_column(a: ActorSpec, ev: Eval, road: Road, w: Weather) -> dict[str, F64 | list[F64]]:
+def _actor_column(
+    a: ActorSpec, ev: Eval, road: Road, w: dict[str, F64]
+) -> dict[str, F64 | list[F64]]:
     b = len(ev(None, 0.0))
     col = _base(b, a.type, CTRLS[a.behaviour])
     f = a.fields
@@ -231,9 +242,11 @@ def _actor_column(a: ActorSpec, ev: Eval, road: Road, w: Weather) -> dict[str, F
     if a.behaviour == "idm":
         # weather: other traffic drives slower and keeps longer headways (docs/sim/weather.md)
         v0 = ev(f.get("v0_kmh"), 0.0) * KMH
+        if a.test_target:
+            w = {"speed_factor": np.ones(b), "headway_factor": np.ones(b)}
         col.update(
-            v0=np.where(v0 > 0, v0, np.maximum(v, 1.0)) * w.speed_factor,
-            headway=ev(f.get("headway"), IDM_DEFAULTS["headway"]) * w.headway_factor,
+            v0=np.where(v0 > 0, v0, np.maximum(v, 1.0)) * w["speed_factor"],
+            headway=ev(f.get("headway"), IDM_DEFAULTS["headway"]) * w["headway_factor"],
             politeness=ev(f.get("politeness"), POLITENESS),
             mobil=np.full(b, float(a.mobil)),
         )

@@ -1,7 +1,8 @@
 """Campaigns: many scenarios x weathers x variants on a process pool or a Ray cluster.
 
-Jobs are fixed by (scenario, weather) and hold all of that pair's variants as one batch,
-whatever the worker count or backend, so every trace hash is the same on any of them.
+A job is one scenario with its whole weather x variant matrix as one batch (batching is
+what makes the simulator fast). Jobs do not depend on the worker count or backend, so
+every trace hash is the same on any of them.
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ def suite_ids(name: str) -> list[str]:
 @dataclass(frozen=True)
 class Job:
     scenario: str  # library id or file path
-    weather: str
-    variants: tuple[int, ...]
+    weathers: tuple[str, ...]  # one entry per run
+    variants: tuple[int, ...]  # one entry per run
     seed: int
     driver: str
 
@@ -59,9 +60,9 @@ def plan(
     jobs = []
     for name in names:
         scn = find_scenario(name)
-        for w in _weathers(scn, weathers):
-            n = variant_count(scn, variants)
-            jobs.append(Job(name, w, tuple(range(n)), seed, driver))
+        n = variant_count(scn, variants)
+        pairs = [(w, i) for w in _weathers(scn, weathers) for i in range(n)]
+        jobs.append(Job(name, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), seed, driver))
     return jobs
 
 
@@ -79,7 +80,7 @@ def _weathers(scn: Scenario, spec: str | None) -> tuple[str, ...]:
 
 def run_job(job: Job) -> list[dict[str, Any]]:
     scn = find_scenario(job.scenario)
-    return run_variants(scn, job.weather, list(job.variants), job.seed, job.driver)
+    return run_variants(scn, list(job.weathers), list(job.variants), job.seed, job.driver)
 
 
 def run_campaign(

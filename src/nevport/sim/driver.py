@@ -34,6 +34,7 @@ class DriverInfo:
     max_steer: float  # [rad]
     route_end: F64  # (B,) [m]
     set_speed: F64  # (B,) [m/s] cruise set speed chosen by the test; inf = the speed limit
+    hold_speed: NDArray[np.bool_]  # (B,) a test driver holds the set speed (AEB tests)
 
 
 @runtime_checkable
@@ -98,6 +99,7 @@ class DriverSet:
                         batch=1,
                         route_end=info.route_end[b : b + 1],
                         set_speed=info.set_speed[b : b + 1],
+                        hold_speed=info.hold_speed[b : b + 1],
                     )
                 )
 

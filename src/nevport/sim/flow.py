@@ -21,27 +21,30 @@ AMBER_DECEL = (
     3.0  # [m/s^2] a driver stops at amber if this deceleration suffices (docs/sim/models.md)
 )
 SETTLED = 0.2  # [m] lateral distance to the lane centre at which a lane change is complete
+STRADDLE = 0.3  # [m] overlap with the next lane at which an actor also occupies it
 LANE_CHANGE_DELAY = 1.0  # [s] interval between MOBIL decisions (highway-env IDMVehicle)
 
 
 class _Flat:
-    """Flattened (B*N,) views of the quantities the IDM needs, for gathers by index."""
+    """Flattened (B*N,) actor constants and the lane entries' positions, for gathers."""
 
-    def __init__(self, state: SimState, params: SimParams, sdir: F64, vdir: F64) -> None:
+    def __init__(self, state: SimState, params: SimParams, index: LaneIndex) -> None:
         ap = params.actors
-        self.sdir, self.vdir = sdir.ravel(), vdir.ravel()
+        self.index = index
+        self.sdir, self.vdir = index.sdir, index.vdir  # per entry
         self.v, self.length = state.v.ravel(), ap.length.ravel()
         self.v0, self.hw = ap.v0.ravel(), ap.headway.ravel()
         self.amax, self.b, self.s0 = ap.a_max.ravel(), ap.b_comf.ravel(), ap.s0.ravel()
 
-    def acc(self, fi: I64, li: I64, shift: F64, cap: F64 | float) -> F64:
-        """IDM acceleration of flat actor ``fi`` behind ``li`` (-1 none); ``cap`` [m] is the
-        gap to the nearest virtual obstacle."""
-        has = li >= 0
-        lj = np.where(has, li, 0)
-        gap = self.sdir[lj] + shift - self.sdir[fi] - 0.5 * (self.length[fi] + self.length[lj])
+    def acc(self, fe: I64, le: I64, shift: F64, cap: F64 | float) -> F64:
+        """IDM acceleration of follower entry ``fe`` behind leader entry ``le`` (-1 none);
+        ``cap`` [m] is the gap to the nearest virtual obstacle."""
+        has = le >= 0
+        le0 = np.where(has, le, 0)
+        fi, lj = fe % self.index.n_actors, le0 % self.index.n_actors
+        gap = self.sdir[le0] + shift - self.sdir[fe] - 0.5 * (self.length[fi] + self.length[lj])
         gap = np.where(has, gap, FAR)
-        dv = np.where(has & (gap < cap), self.v[fi] - self.vdir[lj], self.v[fi])
+        dv = np.where(has & (gap < cap), self.v[fi] - self.vdir[le0], self.v[fi])
         return idm_acceleration(
             self.v[fi],
             self.v0[fi],
@@ -52,6 +55,14 @@ class _Flat:
             self.b[fi],
             self.s0[fi],
         )
+
+
+def _second_lane(state: SimState, params: SimParams, lane: I64) -> I64:
+    """(B, N) the other lane an actor's body overlaps by more than STRADDLE m, else -1."""
+    road, half = params.road, 0.5 * params.actors.width - STRADDLE
+    right, left = road.lane_of(state.d - half), road.lane_of(state.d + half)
+    other = np.where(right != lane, right, np.where(left != lane, left, -1))
+    return np.where(lane >= 0, other, -1)
 
 
 def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64:
@@ -78,11 +89,16 @@ def traffic_accelerations(
     road, ap = params.road, params.actors
     b, n = state.s.shape
     nl = len(road.lanes)
-    dirs = np.where(lane >= 0, road.lane_array("direction")[np.clip(lane, 0, nl - 1)], 1.0)
-    sdir = state.s * dirs
-    vdir = state.v * np.cos(state.psi) * dirs
-    index = LaneIndex.build(lane, sdir, nl, road.length, road.periodic)
-    flat = _Flat(state, params, sdir, vdir)
+    index = LaneIndex.build(
+        lane,
+        _second_lane(state, params, lane),
+        state.s,
+        state.v * np.cos(state.psi),
+        road.lane_array("direction"),
+        road.length,
+        road.periodic,
+    )
+    flat = _Flat(state, params, index)
     fi = np.arange(b * n)
     batch = np.repeat(np.arange(b), n)
     lane_f = np.where(lane < 0, nl, lane).ravel()
@@ -178,7 +194,8 @@ def _room(
 ) -> NDArray[np.bool_]:
     """True where the target lane has a physical gap at least as long as the actor plus 2 m."""
     lj, fj = np.where(ld >= 0, ld, 0), np.where(fo >= 0, fo, 0)
-    sd, ln = flat.sdir[fi], flat.length[fi]
-    ahead = flat.sdir[lj] + ld_shift - sd - 0.5 * (flat.length[lj] + ln)
-    behind = sd - (flat.sdir[fj] + fo_shift) - 0.5 * (flat.length[fj] + ln)
-    return ((ld < 0) | (ahead > 2.0)) & ((fo < 0) | (behind > 2.0))
+    sd, ln, n = flat.sdir[fi], flat.length[fi], flat.index.n_actors
+    ahead = flat.sdir[lj] + ld_shift - sd - 0.5 * (flat.length[lj % n] + ln)
+    behind = sd - (flat.sdir[fj] + fo_shift) - 0.5 * (flat.length[fj % n] + ln)
+    room: NDArray[np.bool_] = ((ld < 0) | (ahead > 2.0)) & ((fo < 0) | (behind > 2.0))
+    return room

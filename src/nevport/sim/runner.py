@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,15 +67,19 @@ def variant_rows(
 
 def simulate(
     scn: Scenario,
-    weather: Weather,
+    weather: Weather | Sequence[Weather],
     indices: list[int],
     seed: int,
     driver: str,
     overrides: dict[str, float] | None = None,
 ) -> tuple[Recording, SimParams, F64, F64, NDArray[np.int64]]:
-    """Run the variants ``indices`` as one batch; returns the recording and end steps."""
+    """Run the variants ``indices`` (one weather, or one per variant) as one batch.
+
+    Returns the recording, the parameters, route start and end, and each variant's last step.
+    """
+    ws = [weather] * len(indices) if isinstance(weather, Weather) else list(weather)
     rows = variant_rows(scn, indices, seed, overrides)
-    built = build(scn, rows, weather)
+    built = build(scn, rows, ws)
     state, params = built.state, built.params
     b = len(indices)
     info = DriverInfo(
@@ -85,11 +90,12 @@ def simulate(
         params.ego.max_steer,
         built.route_end,
         built.set_speed,
+        built.hold_speed,
     )
     privileged = bool(getattr(load_driver_class(driver), "privileged", False))
     perception = Perception(
-        weather,
-        [variant_seed(scn.id, weather.name, seed, i) for i in indices],
+        ws,
+        [variant_seed(scn.id, w.name, seed, i) for w, i in zip(ws, indices, strict=True)],
         built.route_end,
         privileged,
     )
@@ -130,7 +136,7 @@ def trace_hash(rec: Recording, b: int, end: int) -> str:
 
 def run_variants(
     scn: Scenario,
-    weather_name: str,
+    weather_name: str | Sequence[str],
     indices: list[int],
     seed: int = 0,
     driver: str = "reference",
@@ -139,9 +145,12 @@ def run_variants(
 ) -> list[dict[str, Any]]:
     """Run and judge variants; one result dict per variant (see docs/sim/metrics.md).
 
-    ``record`` saves a replay file of the first variant.
+    ``weather_name`` is one preset for all variants or one per entry of ``indices`` (so a
+    campaign batches a scenario's whole weather x variant matrix). ``record`` saves a
+    replay file of the first variant.
     """
-    weather = get_weather(weather_name)
+    names = [weather_name] * len(indices) if isinstance(weather_name, str) else list(weather_name)
+    weather = [get_weather(n) for n in names]
     rec, params, start, route_end, end = simulate(scn, weather, indices, seed, driver, overrides)
     if record is not None:
         save_recording(record, scn, rec, params, 0, int(end[0]))
@@ -182,7 +191,7 @@ def run_variants(
         result = {
             "scenario": scn.id,
             "category": scn.category,
-            "weather": weather_name,
+            "weather": names[b],
             "variant": idx,
             "parameters": rows[b],
             "seed": seed,
@@ -209,7 +218,9 @@ def _series(tr: Trace) -> dict[str, list[float]]:
     sl = slice(None, None, step_k)
     ds = tr.s[:, 1:] - tr.s[:, :1]
     in_path = (np.abs(tr.d[:, 1:] - tr.d[:, :1]) < 2.0) & (ds > 0)
-    gap = np.where(in_path, ds - 0.5 * (tr.length[0] + tr.length[1:]), np.inf).min(1)
+    gap = np.where(in_path, ds - 0.5 * (tr.length[0] + tr.length[1:]), np.inf).min(
+        1, initial=np.inf
+    )
     closing = tr.v[:, 0]
     ttc = np.where(closing > 0.1, np.clip(gap / np.maximum(closing, 0.1), 0, 10.0), 10.0)
     return {

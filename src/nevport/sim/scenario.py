@@ -23,6 +23,8 @@ SCENARIO_DIR = Path(__file__).parent / "scenarios"
 ACTOR_TYPES = ("car", "truck", "pedestrian", "cyclist", "static")
 BEHAVIOURS = ("idm", "path", "fixed")
 REFERENCES = ("careful_competent",)
+_FLAGS = {"hold_speed"}
+_EGO = {"lane", "s", "d", "speed_kmh", "set_speed_kmh", "route_end", "hold_speed"}
 _TOP = {
     "id",
     "title",
@@ -60,6 +62,7 @@ class ActorSpec:
     path: tuple[tuple[Expr, Expr], ...]
     walking: bool
     mobil: bool
+    test_target: bool = False  # driven by test equipment: weather leaves its speed alone
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class Scenario:
     reference: str | None
     variants: int | None  # None: one (defaults) unless asked; 0: the full grid
     file: str
+    hold_speed: bool = False  # AEB tests: a test driver holds the set speed
 
 
 def load_scenario(path: Path) -> Scenario:
@@ -125,12 +129,7 @@ def parse_scenario(node: Node) -> Scenario:
         road=road,
         duration=y.num(m["duration"], 1.0, 600.0),
         parameters=params,
-        ego=_fields(
-            m["ego"],
-            {"lane", "s", "d", "speed_kmh", "set_speed_kmh", "route_end"},
-            known,
-            {"lane", "s"},
-        ),
+        ego=_fields(m["ego"], _EGO, known, {"lane", "s"}),
         actors=actors,
         events=events,
         weathers=tuple(y.text(w, tuple(PRESETS)) for w in y.seq(m["weathers"]))
@@ -142,6 +141,7 @@ def parse_scenario(node: Node) -> Scenario:
         reference=y.text(m["reference"], REFERENCES) if "reference" in m else None,
         variants=_variants(m["variants"]) if "variants" in m else None,
         file=node.file,
+        hold_speed=_flag(y.mapping(m["ego"], _EGO), "hold_speed", default=False),
     )
 
 
@@ -190,13 +190,15 @@ def _fields(
     node: Node, allowed: set[str], known: set[str], required: set[str] | None = None
 ) -> dict[str, Expr]:
     m = y.mapping(node, allowed, required or set())
-    return {k: parse_value(v, known) for k, v in m.items()}
+    return {k: parse_value(v, known) for k, v in m.items() if k not in _FLAGS}
 
 
 def _actor(node: Node, known: set[str]) -> ActorSpec:
     numeric = {"lane", "s", "d", "speed_kmh", "v0_kmh", "length", "width", "headway", "politeness"}
     m = y.mapping(
-        node, numeric | {"id", "type", "behaviour", "path", "start", "mobil"}, {"id", "type"}
+        node,
+        numeric | {"id", "type", "behaviour", "path", "start", "mobil", "test_target"},
+        {"id", "type"},
     )
     kind = y.text(m["type"], ACTOR_TYPES)
     default = "path" if "path" in m else ("fixed" if kind == "static" else "idm")
@@ -215,13 +217,26 @@ def _actor(node: Node, known: set[str]) -> ActorSpec:
     elif "s" not in m:
         raise node.fail("missing required field 's'")
     fields = {k: parse_value(v, known) for k, v in m.items() if k in numeric}
-    mobil = m["mobil"].value if "mobil" in m else behaviour == "idm"
-    if not isinstance(mobil, bool):
-        raise m["mobil"].fail(f"expected true or false, got {mobil!r}")
+    mobil = _flag(m, "mobil", default=behaviour == "idm")
     start = y.text(m["start"], ("walking", "waiting")) if "start" in m else "waiting"
     return ActorSpec(
-        y.text(m["id"]), kind, behaviour, fields, tuple(path), start == "walking", mobil
+        y.text(m["id"]),
+        kind,
+        behaviour,
+        fields,
+        tuple(path),
+        start == "walking",
+        mobil,
+        _flag(m, "test_target", default=False),
     )
+
+
+def _flag(m: dict[str, Node], key: str, *, default: bool) -> bool:
+    if key not in m:
+        return default
+    if not isinstance(m[key].value, bool):
+        raise m[key].fail(f"expected true or false, got {m[key].value!r}")
+    return bool(m[key].value)
 
 
 def _event(node: Node, known: set[str], ids: list[str], road: Road) -> EventSpec:

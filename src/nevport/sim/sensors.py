@@ -8,6 +8,7 @@ noise from its own Generator, so a variant's observations do not depend on the b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,16 +64,44 @@ class Observation:
 
 @dataclass
 class Perception:
-    """Sensor configuration plus one random stream per variant."""
+    """Sensor configuration plus one random stream per variant.
 
-    weather: Weather
+    ``weather`` is one condition for the whole batch or one per variant; its properties
+    become (B,) arrays so that a batch may mix conditions.
+    """
+
+    weather: Weather | Sequence[Weather]
     seeds: list[int]
     route_end: F64
     privileged: bool = False
     rngs: list[np.random.Generator] = field(init=False)
+    w: dict[str, F64] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rngs = [np.random.default_rng(s) for s in self.seeds]
+        ws = (
+            [self.weather] * len(self.seeds)
+            if isinstance(self.weather, Weather)
+            else list(self.weather)
+        )
+        if len(ws) != len(self.seeds):
+            raise ValueError(f"{len(ws)} weathers for {len(self.seeds)} variants")
+        names = (
+            "sensor_range",
+            "unlit_range",
+            "signal_range",
+            "detect_prob",
+            "noise_pos",
+            "noise_vel",
+            "lane_noise",
+        )
+        self.w = {n: np.array([float(getattr(x, n)) for x in ws]) for n in names}
+
+    def draws(self, m: int) -> tuple[F64, F64]:
+        """This frame's random numbers per variant: (B, 4m+1) normals, (B, m+1) uniforms."""
+        normal = np.stack([g.standard_normal(4 * m + 1) for g in self.rngs])
+        uniform = np.stack([g.random(m + 1) for g in self.rngs])
+        return normal, uniform
 
 
 def _next_ahead(positions: list[float], s_front: F64) -> F64:
@@ -107,7 +136,7 @@ def _visible(ds: F64, dd: F64, psi: F64, length: F64, width: F64) -> B8:
 
 def perceive(state: SimState, params: SimParams, perception: Perception) -> Observation:
     """Build the observation of every variant from the state (reads, never writes)."""
-    road, ap, w = params.road, params.actors, perception.weather
+    road, ap, w = params.road, params.actors, perception.w
     period = road.length if road.periodic else 0.0
     ds = wrap_delta(state.s[:, 1:] - state.s[:, :1], period)
     dd = state.d[:, 1:] - state.d[:, :1]
@@ -115,32 +144,34 @@ def perceive(state: SimState, params: SimParams, perception: Perception) -> Obse
     vd = state.v[:, 1:] * np.sin(state.psi[:, 1:])
     r = np.hypot(ds, dd)
     kind = ap.kind[:, 1:]
+    normal, uniform = perception.draws(ds.shape[1])
     if perception.privileged:
         valid = r <= PRIVILEGED_RANGE
     else:
         lit = (kind == CAR) | (kind == TRUCK)
-        limit = np.where(lit, w.sensor_range, w.unlit_range)
+        limit = np.where(lit, w["sensor_range"][:, None], w["unlit_range"][:, None])
         bearing = np.arctan2(dd, ds) - state.psi[:, :1]
         bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
         valid = (r <= limit) & ((np.abs(bearing) <= 0.5 * FOV) | (r <= SURROUND_RANGE))
         valid &= _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
-        ds, dd, vs, vd, valid = _noisy(perception, ds, dd, vs, vd, valid, r)
-    return _assemble(state, params, perception, road, (ds, dd, vs, vd, valid))
+        ds, dd, vs, vd, valid = _noisy(w, normal, uniform, (ds, dd, vs, vd, valid), r)
+    return _assemble(state, params, perception, (ds, dd, vs, vd, valid), (normal, uniform))
 
 
 def _noisy(
-    p: Perception, ds: F64, dd: F64, vs: F64, vd: F64, valid: B8, r: F64
+    w: dict[str, F64], normal: F64, uniform: F64, objs: tuple[F64, F64, F64, F64, B8], r: F64
 ) -> tuple[F64, F64, F64, F64, B8]:
-    w = p.weather
-    b, m = ds.shape
-    draws = np.stack([rng.standard_normal((5, m)) for rng in p.rngs]) if m else np.zeros((b, 5, 0))
-    hit = np.stack([rng.random(m) for rng in p.rngs]) < w.detect_prob if m else valid
-    sigma = w.noise_pos * np.maximum(r, 10.0) / NOISE_REF_RANGE
+    ds, dd, vs, vd, valid = objs
+    m = ds.shape[1]
+    n = normal[:, : 4 * m].reshape(ds.shape[0], 4, m)
+    hit = uniform[:, :m] < w["detect_prob"][:, None]
+    sigma = w["noise_pos"][:, None] * np.maximum(r, 10.0) / NOISE_REF_RANGE
+    sv = w["noise_vel"][:, None]
     return (
-        ds + sigma * draws[:, 0],
-        dd + sigma * draws[:, 1],
-        vs + w.noise_vel * draws[:, 2],
-        vd + w.noise_vel * draws[:, 3],
+        ds + sigma * n[:, 0],
+        dd + sigma * n[:, 1],
+        vs + sv * n[:, 2],
+        vd + sv * n[:, 3],
         valid & hit,
     )
 
@@ -149,26 +180,25 @@ def _assemble(
     state: SimState,
     params: SimParams,
     p: Perception,
-    road: Road,
     objs: tuple[F64, F64, F64, F64, B8],
+    draws: tuple[F64, F64],
 ) -> Observation:
-    ap, w = params.actors, p.weather
+    road, ap, w = params.road, params.actors, p.w
+    normal, uniform = draws
     s0, d0 = state.s[:, 0], state.d[:, 0]
     lane = np.clip(road.lane_of(d0), 0, len(road.lanes) - 1)
     front = s0 + 0.5 * ap.length[:, 0]
     sig_dist = _next_ahead([sg.s for sg in road.signals], front)
     sig_idx = _next_signal(road, front)
     states = signal_states(state, params)
-    seen = np.array([rng.random() for rng in p.rngs]) < w.detect_prob
+    seen = uniform[:, -1] < w["detect_prob"]
     sig_state = np.where(
-        (sig_dist <= w.signal_range) & (sig_idx >= 0) & (seen | p.privileged),
+        (sig_dist <= w["signal_range"]) & (sig_idx >= 0) & (seen | p.privileged),
         np.take_along_axis(states, sig_idx.clip(0)[:, None], 1)[:, 0] if states.size else -1,
         -1,
     )
-    lane_noise = 0.0 if p.privileged else w.lane_noise
-    offset = (
-        d0 - road.lane_centres[lane] + lane_noise * np.array([g.standard_normal() for g in p.rngs])
-    )
+    lane_noise = 0.0 if p.privileged else w["lane_noise"]
+    offset = d0 - road.lane_centres[lane] + lane_noise * normal[:, -1]
     ahead = np.stack([np.abs(road.curvature(s0 + x)) for x in np.arange(0.0, 151.0, 10.0)], 1)
     ds, dd, vs, vd, valid = objs
     return Observation(
@@ -200,7 +230,7 @@ def _assemble(
             road.lane_array("end")[lane] - front,
             np.inf,
         ),
-        sensor_range=np.full(s0.shape, PRIVILEGED_RANGE if p.privileged else w.sensor_range),
+        sensor_range=np.full(s0.shape, PRIVILEGED_RANGE) if p.privileged else w["sensor_range"],
     )
 
 

@@ -56,49 +56,76 @@ def mobil_gain(
 
 @dataclass(frozen=True)
 class LaneIndex:
-    """Actors sorted by (batch, lane, s along the lane's direction) for neighbour queries."""
+    """Lane entries sorted by (batch, lane, s along the lane's direction).
 
-    keys: F64  # (B*N,) sorted keys
-    order: I64  # (B*N,) flat actor index of each sorted key
+    Every actor has a primary entry (entry i = flat actor i) in the lane of its centre and a
+    secondary entry (entry B*N + i) in a second lane its body overlaps, if any, so a car
+    straddling two lanes is a leader in both. Queries return entries; ``actor(e)`` maps back.
+    """
+
+    keys: F64  # (2BN,) sorted keys
+    order: I64  # (2BN,) entry of each sorted key
     n_lanes: int
     span: float
     offset: float
     period: float  # [m] road length if periodic, else 0
     bounds: I64  # (B*(L+1)+1,) first sorted position of each (batch, lane) group
-    rank: I64  # (B*N,) sorted position of each flat actor
+    rank: I64  # (BN,) sorted position of each actor's primary entry
+    sdir: F64  # (2BN,) [m] s along the entry lane's direction
+    vdir: F64  # (2BN,) [m/s] speed along the entry lane's direction
+    n_actors: int
 
     @staticmethod
-    def build(lane: I64, s_dir: F64, n_lanes: int, road_length: float, periodic: bool) -> LaneIndex:
-        """``lane`` (B, N) with -1 off-road; ``s_dir`` (B, N) = s * lane direction."""
-        b, _n = lane.shape
+    def build(
+        lane: I64,
+        lane2: I64,
+        s: F64,
+        v_along: F64,
+        lane_dir: F64,
+        road_length: float,
+        periodic: bool,
+    ) -> LaneIndex:
+        """``lane``, ``lane2`` (B, N): primary and secondary lane (-1 none or off-road);
+        ``s`` [m] and ``v_along`` [m/s] along +s; ``lane_dir`` (L,) +1/-1."""
+        b, n = lane.shape
+        nl = len(lane_dir)
+        lanes = np.concatenate([lane.ravel(), lane2.ravel()])
+        lanes = np.where(lanes < 0, nl, lanes)  # unused entries go to a lane never queried
+        dirs = np.where(lanes < nl, lane_dir[np.minimum(lanes, nl - 1)], 1.0)
+        sdir = np.concatenate([s.ravel(), s.ravel()]) * dirs
+        vdir = np.concatenate([v_along.ravel(), v_along.ravel()]) * dirs
         offset = road_length + 1000.0  # [m] keeps every key's s part positive
         span = 2.0 * offset
-        lane_k = np.where(lane < 0, n_lanes, lane)  # off-road actors go to a lane never queried
-        batch = np.arange(b)[:, None]
-        keys = ((batch * (n_lanes + 1) + lane_k) * span + s_dir + offset).ravel()
+        batch = np.tile(np.repeat(np.arange(b), n), 2)
+        keys = (batch * (nl + 1) + lanes) * span + sdir + offset
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
-        bounds = np.searchsorted(sorted_keys, np.arange(b * (n_lanes + 1) + 1) * span)
+        bounds = np.searchsorted(sorted_keys, np.arange(b * (nl + 1) + 1) * span)
         rank = np.empty_like(order)
         rank[order] = np.arange(order.size)
-        period = road_length if periodic else 0.0
         return LaneIndex(
             sorted_keys,
             order.astype(np.int64),
-            n_lanes,
+            nl,
             span,
             offset,
-            period,
+            road_length if periodic else 0.0,
             bounds.astype(np.int64),
-            rank.astype(np.int64),
+            rank[: b * n].astype(np.int64),
+            sdir,
+            vdir,
+            b * n,
         )
+
+    def actor(self, entry: I64) -> I64:
+        return np.where(entry >= 0, entry % self.n_actors, -1)
 
     def _group(self, batch: I64, lane: I64) -> tuple[I64, I64]:
         g = batch * (self.n_lanes + 1) + lane
         return self.bounds[g], self.bounds[g + 1]
 
     def _pick(self, idx: I64, lo: I64, hi: I64, ahead: bool) -> tuple[I64, F64]:
-        """Resolve a sorted position to an actor, wrapping around a ring road."""
+        """Resolve a sorted position to an entry, wrapping around a ring road."""
         inside = (idx < hi) if ahead else (idx >= lo)
         wrap = ~inside & (hi > lo) & (self.period > 0)
         pick = np.where(inside, idx, lo if ahead else hi - 1).clip(0, len(self.keys) - 1)
@@ -106,7 +133,7 @@ class LaneIndex:
         return np.where(inside | wrap, self.order[pick], -1), shift
 
     def own_leader(self, batch: I64, lane: I64) -> tuple[I64, F64]:
-        """Leader of every flat actor in its own lane: the next sorted key, no search needed."""
+        """Leader entry of every actor in its primary lane: the next sorted key, no search."""
         lo, hi = self._group(batch, lane)
         return self._pick(self.rank + 1, lo, hi, ahead=True)
 
@@ -115,14 +142,14 @@ class LaneIndex:
         return self._pick(self.rank - 1, lo, hi, ahead=False)
 
     def leader(self, batch: I64, lane: I64, s_dir: F64) -> tuple[I64, F64]:
-        """Flat index of the first actor strictly ahead in ``lane`` (-1 none) and the
+        """Entry of the first actor strictly ahead of ``s_dir`` in ``lane`` (-1 none) and the
         longitudinal shift [m] to add to its s_dir (one period when wrapping the ring)."""
         lo, hi = self._group(batch, lane)
         key = (batch * (self.n_lanes + 1) + lane) * self.span + s_dir + self.offset
         return self._pick(np.searchsorted(self.keys, key, side="right"), lo, hi, ahead=True)
 
     def follower(self, batch: I64, lane: I64, s_dir: F64) -> tuple[I64, F64]:
-        """Flat index of the first actor strictly behind, and the shift to add to its s_dir."""
+        """Entry of the first actor strictly behind, and the shift to add to its s_dir."""
         lo, hi = self._group(batch, lane)
         key = (batch * (self.n_lanes + 1) + lane) * self.span + s_dir + self.offset
         return self._pick(np.searchsorted(self.keys, key, side="left") - 1, lo, hi, ahead=False)
