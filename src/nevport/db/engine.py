@@ -14,6 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from nevport.errors import ConfigError
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # [ms] writers wait for each other instead of failing
+# As many connections as the server has worker threads (anyio's default of 40), so no
+# request thread waits for a connection another thread is done with.
+POOL_SIZE = 10
+POOL_OVERFLOW = 30
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -34,10 +38,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.database and parsed.database != ":memory:":
+            kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql":
+        kwargs = {"pool_size": POOL_SIZE, "max_overflow": POOL_OVERFLOW, **kwargs}
         return create_engine(url, pool_pre_ping=True, **kwargs)
     raise ConfigError(
         f"database backend {parsed.get_backend_name()!r} is not supported",

@@ -18,6 +18,7 @@ from nevport.park.schemas import (
     EnterpriseCreate,
     EnterpriseOut,
     EnterpriseQuery,
+    EnterpriseSummary,
     EnterpriseUpdate,
     OemPlantOut,
     Page,
@@ -36,10 +37,10 @@ EnterpriseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="enterprise i
 ParkAdmin = Annotated[Principal, require_roles(Role.park_admin)]
 
 
-@router.get("/enterprises", response_model=Page[EnterpriseOut])
+@router.get("/enterprises", response_model=Page[EnterpriseSummary])
 def list_enterprises(
     principal: CurrentPrincipal, session: DbSession, query: Annotated[EnterpriseQuery, Query()]
-) -> Page[EnterpriseOut]:
+) -> Page[EnterpriseSummary]:
     """Enterprises the caller may see; `q` searches both names and the credit code."""
     return service.list_enterprises(session, principal, query)
 

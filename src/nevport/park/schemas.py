@@ -162,7 +162,9 @@ class _Audit(BaseModel):
     updated_by_id: int | None
 
 
-class EnterpriseOut(_Audit):
+class EnterpriseSummary(_Audit):
+    """A registry row as lists show it: the record without its sites, customers and text."""
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -177,6 +179,11 @@ class EnterpriseOut(_Audit):
     output_value_yuan: int | None
     key_power_user: bool
     synthetic: bool
+
+
+class EnterpriseOut(EnterpriseSummary):
+    """The whole record."""
+
     description: str
     sites: list[SiteOut]
     customers: list[MakerBrief]
