@@ -30,6 +30,7 @@ PREDICT = 3.0  # [s] horizon over which crossing road users are predicted into t
 STANLEY_K = 1.2  # [1/s] cross-track gain of the Stanley steering law (Thrun et al. 2006)
 EGO_LENGTH, EGO_WIDTH = 4.7, 1.85  # [m] the built-in ego car (build.SIZES)
 LANE_WIDTH = 3.5  # [m] lane width assumed for the free-lane check
+CREEP_ACCEL = 0.5  # [m/s^2] acceleration used to creep out of a blocked lane change
 HOLD_GAIN = 1.0  # [1/s] speed-holding gain of the test driver in AEB tests
 VEL_ALPHA = 0.3  # [-] exponential smoothing weight of a new velocity measurement (20 Hz)
 CROSSING_SPEED = 0.5  # [m/s] lateral speed from which an object counts as crossing
@@ -97,6 +98,7 @@ class ReferenceADS:
         shift = self.centres[obs.lane] - self.centres[self.target]
         gap, v_lead = self._lead(obs, obs.offset + shift)
         self._plan_lane(obs, gap, v_lead)
+        target_gap, _ = self._lead(obs, obs.offset + shift, ego_corridor=False)
         gap = np.minimum(gap, np.minimum(self._stop_lines(obs), self._crosswalk(obs)))
         gap = np.minimum(gap, np.where(self.target == obs.lane, obs.lane_end_dist, 1e4))
         v_des = np.minimum(
@@ -120,6 +122,11 @@ class ReferenceADS:
         # the test driver of an AEB test does not drive on after the event
         self.aeb = (self.aeb | (ttc < AEB_TTC)) & ((v > 0.1) | self.info.hold_speed)
         acc = np.where(self.aeb, AEB_DECEL, np.clip(acc, -9.0, 2.0))
+        # half-way through a lane change a car only blocking the old lane must not freeze
+        # the ego: creep so that the steering can finish the change
+        off_centre = np.abs(obs.offset + self.centres[obs.lane] - self.centres[self.target]) > 0.4
+        creep = off_centre & (v < 1.0) & (target_gap > 8.0) & ~self.aeb
+        acc = np.where(creep, np.maximum(acc, CREEP_ACCEL), acc)
         offset_t = obs.offset + self.centres[obs.lane] - self.centres[self.target]
         vv = np.maximum(v, 1.0)
         steer = (
@@ -129,22 +136,22 @@ class ReferenceADS:
         )
         return np.stack([acc, steer], axis=1)
 
-    def _lead(self, obs: Observation, offset_t: F64) -> tuple[F64, F64]:
+    def _lead(
+        self, obs: Observation, offset_t: F64, *, ego_corridor: bool = True
+    ) -> tuple[F64, F64]:
         """Gap [m] and speed [m/s] of the nearest object in (or predicted into) the corridor
         spanned by the ego and its target lane."""
         half = 0.5 * (EGO_WIDTH + obs.obj_wid) + CORRIDOR_MARGIN
         rel_d, rel_t = obs.obj_d, obs.obj_d + offset_t[:, None]
-        gap = obs.obj_s - 0.5 * (EGO_LENGTH + obs.obj_len)
-        t_reach = np.clip(gap / np.maximum(obs.speed[:, None], 1.0), 0.0, PREDICT)
         into = (
             (obs.obj_cls == PEDESTRIAN)
             | (obs.obj_cls == CYCLIST)
             | (np.abs(obs.obj_vd) > CROSSING_SPEED)
         )
-        future_d = rel_d + obs.obj_vd * t_reach
-        in_now = (np.abs(rel_d) < half) | (np.abs(rel_t) < half)
-        will = into & ((np.abs(future_d) < half) | (np.sign(rel_d) != np.sign(future_d)))
-        hit = obs.obj_valid & (obs.obj_s > 0) & (in_now | will)
+        # a crossing object moves along d, so its length lies across the road
+        gap = obs.obj_s - 0.5 * (EGO_LENGTH + np.where(into, obs.obj_wid, obs.obj_len))
+        in_now = (np.abs(rel_d) < half) & ego_corridor | (np.abs(rel_t) < half)
+        hit = obs.obj_valid & (obs.obj_s > 0) & (in_now | (into & _crosses(obs, gap)))
         # one always-empty column keeps argmin defined when there are no other actors
         g = np.concatenate([np.where(hit, gap, np.inf), np.full((len(gap), 1), np.inf)], 1)
         into = np.concatenate([into, np.zeros((len(gap), 1), bool)], 1)
@@ -270,3 +277,18 @@ class CarefulCompetentDriver:
         decel = np.where(since > 0, np.minimum(CC_DECEL, CC_DECEL * since / CC_RISE), 0.0)
         steer = np.arctan(self.info.wheelbase * obs.curvature) - obs.heading - 0.3 * obs.offset
         return np.stack([np.nan_to_num(-decel), steer], axis=1)
+
+
+def _crosses(obs: Observation, gap: F64) -> NDArray[np.bool_]:
+    """(B, M) will a crossing object be in the ego's path while the ego passes its s?
+
+    The ego occupies the object's s from t_in = gap / v to t_out = (gap + both lengths) / v;
+    the object sweeps d linearly meanwhile and blocks if its extent meets the corridor.
+    """
+    v = np.maximum(obs.speed[:, None], 1.0)
+    t_in = np.clip(gap / v, 0.0, PREDICT)
+    t_out = np.clip((gap + EGO_LENGTH + obs.obj_wid) / v, 0.0, PREDICT + 1.0)
+    d_in, d_out = obs.obj_d + obs.obj_vd * t_in, obs.obj_d + obs.obj_vd * t_out
+    reach = 0.5 * (EGO_WIDTH + obs.obj_len) + CORRIDOR_MARGIN
+    near = np.minimum(d_in, d_out) < reach
+    return np.asarray(near & (np.maximum(d_in, d_out) > -reach) & (t_in < PREDICT), dtype=bool)
