@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from nevport.sim.campaign import plan, run_campaign
 from nevport.sim.runner import run_variants
 from nevport.sim.scenario import find_scenario
@@ -54,3 +56,16 @@ def test_seed_changes_the_variants() -> None:
     b = run_variants(scn, "clear", [1], seed=2)[0]
     assert a["parameters"] != b["parameters"]
     assert a["trace_hash"] != b["trace_hash"]
+
+
+@pytest.mark.slow
+def test_ray_backend_gives_the_same_traces_as_the_process_pool() -> None:
+    ray = pytest.importorskip("ray")
+    jobs = plan(
+        ["ur_cyclist_crossing", "hw_cut_in_near"], "clear,fog_50", 2, seed=3, driver="reference"
+    )
+    try:
+        remote = run_campaign(jobs, backend="ray")
+    finally:
+        ray.shutdown()
+    assert _hashes(remote) == _hashes(run_campaign(jobs, workers=1))
