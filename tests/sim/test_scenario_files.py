@@ -160,3 +160,12 @@ def test_plot_helper_draws_every_lane_boundary_and_feature(name: str) -> None:
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     features = len(road.signals) + len(road.stop_signs) + len(road.crosswalks)
     assert len(lines) == len(road.lanes) + 1 + features + len(road.obstacles)
+
+
+def test_curvature_ahead_matches_a_brute_force_scan() -> None:
+    import numpy as np
+
+    road = load_map("highway_curve")
+    for s in np.arange(0.0, road.length, 37.0):
+        scan = np.abs(road.curvature(s + np.arange(0.0, 150.0, 0.5))).max()
+        assert float(road.curvature_ahead(np.array([s]))[0]) == pytest.approx(scan, abs=2e-4)

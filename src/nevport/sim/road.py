@@ -111,6 +111,21 @@ class Road:
         """Reference-line curvature [1/m] at ``s`` (any shape)."""
         return np.interp(self.wrap(s), self._table["s"], self._table["k"])
 
+    def curvature_ahead(self, s: F64, horizon: float = 150.0) -> F64:
+        """Largest |curvature| [1/m] between s and s + horizon (cached per horizon)."""
+        key = f"ahead.{horizon}"
+        if key not in self._table:
+            t = self._table
+            grid = np.arange(0.0, self.length + horizon + 10.0, 5.0)  # [m] 5 m resolution
+            k = np.abs(np.interp(self.wrap(grid), t["s"], t["k"]))
+            steps = int(horizon / 5.0) + 1
+            windows = np.lib.stride_tricks.sliding_window_view(
+                np.concatenate([k, np.full(steps, k[-1])]), steps
+            )
+            self._table[key + ".s"] = grid
+            self._table[key] = windows[: len(grid)].max(axis=1)
+        return np.interp(self.wrap(s), self._table[key + ".s"], self._table[key])
+
     def wrap(self, s: F64) -> F64:
         return np.mod(s, self.length) if self.periodic else s
 

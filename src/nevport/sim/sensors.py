@@ -199,7 +199,6 @@ def _assemble(
     )
     lane_noise = 0.0 if p.privileged else w["lane_noise"]
     offset = d0 - road.lane_centres[lane] + lane_noise * normal[:, -1]
-    ahead = np.stack([np.abs(road.curvature(s0 + x)) for x in np.arange(0.0, 151.0, 10.0)], 1)
     ds, dd, vs, vd, valid = objs
     return Observation(
         t=state.t,
@@ -210,7 +209,7 @@ def _assemble(
         heading=state.psi[:, 0],
         lane=lane,
         curvature=road.curvature(s0),
-        curvature_ahead=ahead.max(1),
+        curvature_ahead=road.curvature_ahead(s0),
         speed_limit=road.lane_array("speed_limit")[lane],
         obj_s=ds,
         obj_d=dd,
