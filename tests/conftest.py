@@ -105,6 +105,7 @@ def settings(database: Database, tmp_path: Path) -> Settings:
         database_url=database.url,
         secret_key=TEST_SECRET,
         cookie_secure=False,
+        background_tasks=False,  # tests of background loops switch them on themselves
     )
 
 

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_s: int = Field(default=300, ge=1)  # [s] failures counted over 5 minutes
     default_language: str = "zh-CN"
+    background_tasks: bool = True  # rule engines and receivers inside `nevport serve`
 
     @field_validator("default_language")
     @classmethod

@@ -27,7 +27,11 @@ from nevport.environment.api import router as environment_router
 from nevport.errors import AuthError, NevportError, RateLimited
 from nevport.park.api import router as park_router
 from nevport.web import pages
+from nevport.web.background import BackgroundTask, lifespan_for
 from nevport.web.limits import BodySizeLimit
+
+# Long-running loops of each domain (collectors' receivers, rule engines, notifiers).
+BACKGROUND_TASKS: list[BackgroundTask] = []
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -39,6 +43,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         dependencies=[Depends(enterprise_guard)],
         docs_url=None,  # served below from the package's own assets: no CDN
         redoc_url=None,
+        lifespan=lifespan_for(BACKGROUND_TASKS, enabled=settings.background_tasks),
     )
     app.state.settings = settings
     app.state.db = database or Database(settings.resolved_database_url)
