@@ -23,6 +23,7 @@ AMBER_DECEL = (
 SETTLED = 0.2  # [m] lateral distance to the lane centre at which a lane change is complete
 STRADDLE = 0.3  # [m] overlap with the next lane at which an actor also occupies it
 LANE_CHANGE_DELAY = 1.0  # [s] interval between MOBIL decisions (highway-env IDMVehicle)
+MOBIL_GROUPS = 4  # [-] drivers decide in 4 staggered groups, one every LANE_CHANGE_DELAY / 4
 
 
 class _Flat:
@@ -112,10 +113,14 @@ def traffic_accelerations(
     centre_gap = np.abs(road.lane_centres[np.clip(lane_f, 0, nl - 1)] - state.d.ravel())
     free = ((ap.ctrl == IDM) & ap.mobil).ravel() & (lane_f < nl) & (lane_tgt == lane_f)
     free &= (centre_gap < SETTLED) & np.isnan(vset)
-    # like highway-env, each driver reconsiders its lane once per LANE_CHANGE_DELAY, staggered
+    # like highway-env, each driver reconsiders its lane once per LANE_CHANGE_DELAY; drivers
+    # are staggered over MOBIL_GROUPS slots so that a step pays for MOBIL only in those slots
     every = max(1, round(LANE_CHANGE_DELAY / params.dt))
+    slot = max(1, every // MOBIL_GROUPS)
     k = np.rint(state.t / params.dt).astype(np.int64)
-    free &= ((k[:, None] + np.arange(n)[None, :]) % every == 0).ravel()
+    group = (k // slot) % MOBIL_GROUPS
+    due = (k % slot == 0)[:, None] & (np.arange(n)[None, :] % MOBIL_GROUPS == group[:, None])
+    free &= due.ravel()
     if free.any():
         lane_tgt = _mobil(
             index, flat, state, params, batch, lane_f, lead, shift, a_now, free, lane_tgt
