@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     login_window_s: int = Field(default=300, ge=1)  # [s] failures counted over 5 minutes
     default_language: str = "zh-CN"
     background_tasks: bool = True  # rule engines and receivers inside `nevport serve`
+    mqtt_url: str | None = None  # mqtt://host:port: the energy center reads collectors' batches
+    mqtt_topic: str = "nevport"  # topic prefix shared with the collectors' site files
 
     @field_validator("default_language")
     @classmethod

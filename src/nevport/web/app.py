@@ -23,6 +23,7 @@ from nevport.auth.ratelimit import LoginThrottle
 from nevport.config import Settings
 from nevport.db.engine import Database
 from nevport.energy.api import router as energy_router
+from nevport.energy.receiver import mqtt_receiver
 from nevport.environment.api import router as environment_router
 from nevport.errors import AuthError, NevportError, RateLimited
 from nevport.park.api import router as park_router
@@ -31,7 +32,7 @@ from nevport.web.background import BackgroundTask, lifespan_for
 from nevport.web.limits import BodySizeLimit
 
 # Long-running loops of each domain (collectors' receivers, rule engines, notifiers).
-BACKGROUND_TASKS: list[BackgroundTask] = []
+BACKGROUND_TASKS: list[BackgroundTask] = [mqtt_receiver]
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:

@@ -52,11 +52,12 @@ class Buffer:
                 [(r.meter, r.quantity, r.ts, r.value, r.unit) for r in rows],
             )
 
-    def waiting(self, limit: int) -> list[tuple[int, Row]]:
+    def waiting(self, limit: int, after: int = 0) -> list[tuple[int, Row]]:
+        """Up to ``limit`` unacknowledged rows with id > ``after``, oldest first."""
         cursor = self.db.execute(
             "SELECT id, meter, quantity, ts, value, unit FROM readings WHERE state = ? "
-            "ORDER BY id LIMIT ?",
-            (WAITING, limit),
+            "AND id > ? ORDER BY id LIMIT ?",
+            (WAITING, after, limit),
         )
         return [(row[0], Row(*row[1:])) for row in cursor]
 

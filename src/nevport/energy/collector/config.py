@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from nevport.errors import InvalidInput
 
@@ -18,10 +18,23 @@ class Strict(BaseModel):
 
 
 class Center(Strict):
-    url: str = Field(pattern=r"^https?://")
+    """Where readings go: the center's HTTP endpoint, or an MQTT broker the center reads."""
+
+    transport: Literal["http", "mqtt"] = "http"
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    mqtt_url: str | None = Field(default=None, pattern=r"^mqtt://")
+    topic: str = Field(default="nevport", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+    client: str = Field(default="edge", pattern=r"^[A-Za-z0-9_.-]{1,64}$")  # unique per site
     token: str = Field(min_length=8)
     batch: int = Field(default=500, ge=1, le=10_000)  # [readings] per request
-    timeout_s: Seconds = 10.0
+    timeout_s: Seconds = 10.0  # HTTP: per request; MQTT: resend when no ack came by then
+
+    @model_validator(mode="after")
+    def _address_for_transport(self) -> Center:
+        needed = "url" if self.transport == "http" else "mqtt_url"
+        if getattr(self, needed) is None:
+            raise ValueError(f"transport {self.transport} needs center.{needed}")
+        return self
 
 
 class Device(Strict):

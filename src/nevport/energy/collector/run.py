@@ -69,7 +69,7 @@ async def forward(config: SiteConfig, buffer: Buffer, stats: dict[str, int]) -> 
     headers = {"Authorization": f"Bearer {config.center.token}"}
     backoff = 0.5
     async with httpx.AsyncClient(
-        base_url=config.center.url, timeout=config.center.timeout_s
+        base_url=config.center.url or "", timeout=config.center.timeout_s
     ) as client:
         while True:
             batch = buffer.waiting(config.center.batch)
@@ -103,7 +103,12 @@ async def collect(config: SiteConfig, *, report_s: float = 10.0) -> None:
     health = {d.code: Health() for d in config.devices}
     stats: dict[str, int] = {}
     tasks = [asyncio.create_task(poll(d, buffer, health[d.code])) for d in config.devices]
-    tasks.append(asyncio.create_task(forward(config, buffer, stats)))
+    if config.center.transport == "mqtt":
+        from nevport.energy.collector.mqtt_forward import forward_mqtt
+
+        tasks.append(asyncio.create_task(forward_mqtt(config, buffer, stats)))
+    else:
+        tasks.append(asyncio.create_task(forward(config, buffer, stats)))
     try:
         while True:
             await asyncio.sleep(report_s)
