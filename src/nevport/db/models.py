@@ -6,6 +6,7 @@ This is the one module allowed to import upward: Alembic needs the whole metadat
 import nevport.auth.models
 import nevport.energy.models
 import nevport.environment.models
+import nevport.notify.models
 import nevport.park.models  # noqa: F401
 from nevport.db.base import Base
 

@@ -26,13 +26,15 @@ from nevport.energy.api import router as energy_router
 from nevport.energy.receiver import mqtt_receiver
 from nevport.environment.api import router as environment_router
 from nevport.errors import AuthError, NevportError, RateLimited
+from nevport.notify import delivery as notify_delivery
+from nevport.notify.api import router as notify_router
 from nevport.park.api import router as park_router
 from nevport.web import pages
 from nevport.web.background import BackgroundTask, lifespan_for
 from nevport.web.limits import BodySizeLimit
 
 # Long-running loops of each domain (collectors' receivers, rule engines, notifiers).
-BACKGROUND_TASKS: list[BackgroundTask] = [mqtt_receiver]
+BACKGROUND_TASKS: list[BackgroundTask] = [notify_delivery.run, mqtt_receiver]
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
@@ -55,6 +57,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(park_router)
     app.include_router(energy_router)
     app.include_router(environment_router)
+    app.include_router(notify_router)
     app.include_router(pages.router)
     app.add_exception_handler(NevportError, _nevport_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
