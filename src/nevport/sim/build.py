@@ -122,40 +122,25 @@ def build(
 
     cols = [_ego_column(scn, ev, road)] + [_actor_column(a, ev, road, wx) for a in scn.actors]
     cols += [_obstacle_column(o, b) for o in road.obstacles]
-    k = max(len(c["path_s"]) for c in cols)
     stack = {
         key: np.stack([c[key] for c in cols], axis=1)
         for key in cols[0]
         if key not in ("path_s", "path_d")
     }
-    path_s = np.stack([_pad(cast(list[F64], c["path_s"]), k, b) for c in cols], axis=1)
-    path_d = np.stack([_pad(cast(list[F64], c["path_d"]), k, b) for c in cols], axis=1)
-    seg = np.hypot(np.diff(path_s, axis=-1), np.diff(path_d, axis=-1))
-    path_len = np.concatenate([np.zeros((*path_s.shape[:2], 1)), np.cumsum(seg, -1)], -1)
-    actors = ActorParams(
-        kind=stack["kind"].astype(np.int64),
-        ctrl=stack["ctrl"].astype(np.int64),
-        length=stack["length"],
-        width=stack["width"],
-        v0=stack["v0"],
-        headway=stack["headway"],
-        a_max=stack["a_max"],
-        b_comf=stack["b_comf"],
-        s0=stack["s0"],
-        politeness=stack["politeness"],
-        mobil=stack["mobil"].astype(bool),
-        path_s=path_s,
-        path_d=path_d,
-        path_len=path_len,
-        walk_speed=stack["walk_speed"],
-    )
     ids = (
         "ego",
         *(a.id for a in scn.actors),
         *(f"obstacle{i}" for i in range(len(road.obstacles))),
     )
     events = _events(scn, ev, ids)
-    params = SimParams(road=road, actors=actors, mu=wx["mu"], dt=dt, events=events, actor_ids=ids)
+    params = SimParams(
+        road=road,
+        actors=_actor_params(stack, cols, b),
+        mu=wx["mu"],
+        dt=dt,
+        events=events,
+        actor_ids=ids,
+    )
     lane = road.lane_of(stack["d"])
     state = initial_state(
         stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events), len(road.signals)
@@ -166,8 +151,30 @@ def build(
     )
     route_end = ev(scn.ego.get("route_end"), road.length - 10.0)
     set_speed = ev(scn.ego.get("set_speed_kmh"), np.inf) * KMH
-    hold = np.full(b, scn.hold_speed)
-    return Built(state, params, stack["s"][:, 0].copy(), route_end, set_speed, hold)
+    return Built(
+        state, params, stack["s"][:, 0].copy(), route_end, set_speed, np.full(b, scn.hold_speed)
+    )
+
+
+def _actor_params(
+    stack: dict[str, F64], cols: list[dict[str, F64 | list[F64]]], b: int
+) -> ActorParams:
+    """(B, N) actor constants, with paths padded to a common number of points K."""
+    k = max(len(c["path_s"]) for c in cols)
+    path_s = np.stack([_pad(cast(list[F64], c["path_s"]), k, b) for c in cols], axis=1)
+    path_d = np.stack([_pad(cast(list[F64], c["path_d"]), k, b) for c in cols], axis=1)
+    seg = np.hypot(np.diff(path_s, axis=-1), np.diff(path_d, axis=-1))
+    path_len = np.concatenate([np.zeros((*path_s.shape[:2], 1)), np.cumsum(seg, -1)], -1)
+    same = ("length", "width", "v0", "headway", "a_max", "b_comf", "s0", "politeness", "walk_speed")
+    return ActorParams(
+        kind=stack["kind"].astype(np.int64),
+        ctrl=stack["ctrl"].astype(np.int64),
+        mobil=stack["mobil"].astype(bool),
+        path_s=path_s,
+        path_d=path_d,
+        path_len=path_len,
+        **{n: stack[n] for n in same},
+    )
 
 
 def _pad(pts: list[F64], k: int, b: int) -> F64:

@@ -142,50 +142,74 @@ def _mobil(
     lane_tgt: I64,
 ) -> I64:
     """Pick the better adjacent lane by MOBIL for the actors in ``free`` (a small subset)."""
-    road = params.road
-    nl = len(road.lanes)
     fi = np.nonzero(free)[0]
-    bt, lf, sd = batch[fi], lane_f[fi], flat.sdir[fi]
     s = state.s.ravel()[fi]
     of_all, of_shift_all = index.own_follower(batch, lane_f)
     of, of_shift = of_all[fi], of_shift_all[fi]
-    a_of_old = flat.acc(of, fi, -of_shift, FAR)
-    a_of_new = flat.acc(of, lead[fi], shift[fi] - of_shift, FAR)
+    # the old follower's acceleration now, and once the mover has left (behind the old lead)
+    a_of = (
+        np.where(of >= 0, flat.acc(of, fi, -of_shift, FAR), 0.0),
+        np.where(of >= 0, flat.acc(of, lead[fi], shift[fi] - of_shift, FAR), 0.0),
+    )
     best_gain = np.full(fi.shape, A_THRESHOLD)
     choice = lane_tgt[fi].copy()
-    lane_dir = road.lane_array("direction")
-    starts, ends = road.lane_array("start"), road.lane_array("end")
-    marks = np.array([ln.marking_left != "solid" for ln in road.lanes] + [False])
     for step_dir in (-1, 1):
-        cand = lf + step_dir
-        cc = np.clip(cand, 0, nl - 1)
-        ok = (cand >= 0) & (cand < nl) & (lane_dir[cc] == lane_dir[np.clip(lf, 0, nl - 1)])
-        ok &= (s >= starts[cc]) & (s <= ends[cc] - 20.0)  # no merging into the last 20 m of a lane
-        ok &= marks[np.minimum(lf, cc).clip(0, nl)]
+        cand = lane_f[fi] + step_dir
+        ok = _allowed(params, lane_f[fi], cand, s)
         if not ok.any():
             continue
-        nl_lead, nl_shift = index.leader(bt, cc, sd)
-        nf, nf_shift = index.follower(bt, cc, sd)
-        a_self_new = flat.acc(fi, nl_lead, nl_shift, _end_cap(s, params, cc))
-        has_nf = nf >= 0
-        a_nf_old = np.where(has_nf, flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR), 0.0)
-        a_nf_new = np.where(has_nf, flat.acc(nf, fi, -nf_shift, FAR), 0.0)
-        gain, safe = mobil_gain(
-            a_now[fi],
-            a_self_new,
-            a_nf_old,
-            a_nf_new,
-            np.where(of >= 0, a_of_old, 0.0),
-            np.where(of >= 0, a_of_new, 0.0),
-            params.actors.politeness.ravel()[fi],
-        )
-        room = _room(flat, fi, nl_lead, nl_shift, nf, nf_shift)
-        better = ok & (safe | ~has_nf) & room & (gain > best_gain)
+        gain, fits = _candidate(index, flat, params, fi, batch[fi], cand, s, a_now[fi], a_of)
+        better = ok & fits & (gain > best_gain)
         best_gain = np.where(better, gain, best_gain)
         choice = np.where(better, cand, choice)
     out = lane_tgt.copy()
     out[fi] = choice
     return out
+
+
+def _allowed(params: SimParams, lane: I64, cand: I64, s: F64) -> NDArray[np.bool_]:
+    """Candidate lanes that exist here, run the same way and are not behind a solid line."""
+    road = params.road
+    nl = len(road.lanes)
+    cc, lc = np.clip(cand, 0, nl - 1), np.clip(lane, 0, nl - 1)
+    lane_dir = road.lane_array("direction")
+    ok = (cand >= 0) & (cand < nl) & (lane_dir[cc] == lane_dir[lc])
+    ok &= (s >= road.lane_array("start")[cc]) & (s <= road.lane_array("end")[cc] - 20.0)
+    crossable = np.array([ln.marking_left != "solid" for ln in road.lanes] + [False])
+    return np.asarray(ok & crossable[np.minimum(lane, cc).clip(0, nl)], dtype=bool)
+
+
+def _candidate(
+    index: LaneIndex,
+    flat: _Flat,
+    params: SimParams,
+    fi: I64,
+    bt: I64,
+    cand: I64,
+    s: F64,
+    a_self: F64,
+    a_of: tuple[F64, F64],
+) -> tuple[F64, NDArray[np.bool_]]:
+    """MOBIL gain of moving into ``cand`` and whether the move is safe and physically fits."""
+    cc = np.clip(cand, 0, len(params.road.lanes) - 1)
+    sd = flat.sdir[fi]
+    nl_lead, nl_shift = index.leader(bt, cc, sd)
+    nf, nf_shift = index.follower(bt, cc, sd)
+    a_self_new = flat.acc(fi, nl_lead, nl_shift, _end_cap(s, params, cc))
+    has_nf = nf >= 0
+    a_nf_old = np.where(has_nf, flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR), 0.0)
+    a_nf_new = np.where(has_nf, flat.acc(nf, fi, -nf_shift, FAR), 0.0)
+    gain, safe = mobil_gain(
+        a_self,
+        a_self_new,
+        a_nf_old,
+        a_nf_new,
+        a_of[0],
+        a_of[1],
+        params.actors.politeness.ravel()[fi],
+    )
+    fits = (safe | ~has_nf) & _room(flat, fi, nl_lead, nl_shift, nf, nf_shift)
+    return gain, fits
 
 
 def _end_cap(s: F64, params: SimParams, lane: I64) -> F64:

@@ -39,9 +39,15 @@ class Recording:
     a: list[F64] = field(default_factory=list)
     sig: list[NDArray[np.int64]] = field(default_factory=list)
     last: SimState | None = None
+    _cache: dict[str, NDArray[Any]] = field(default_factory=dict, repr=False)
 
     def stacked(self, name: str) -> NDArray[Any]:
-        return np.stack(getattr(self, name))
+        """(T, ...) array of one recorded quantity (cached until the next step is recorded)."""
+        parts = getattr(self, name)
+        cached = self._cache.get(name)
+        if cached is None or len(cached) != len(parts):
+            cached = self._cache[name] = np.stack(parts)
+        return cached
 
 
 def variant_seed(scenario_id: str, weather: str, seed: int, index: int) -> int:
@@ -160,32 +166,9 @@ def run_variants(
         r_rec, *_ = simulate(scn, weather, indices, seed, "careful_competent", overrides)
         assert r_rec.last is not None
         ref = [bool(c) for c in r_rec.last.collided]
-    last = rec.last
-    assert last is not None
-    stacked = {n: rec.stacked(n) for n in ("t", "s", "d", "v", "psi", "a", "sig")}
     out = []
     for b, idx in enumerate(indices):
-        e = int(end[b]) + 1
-        tr = Trace(
-            t=stacked["t"][:e, b],
-            s=stacked["s"][:e, b],
-            d=stacked["d"][:e, b],
-            v=stacked["v"][:e, b],
-            psi=stacked["psi"][:e, b],
-            a=stacked["a"][:e, b],
-            sig=stacked["sig"][:e, b],
-            kind=params.actors.kind[b],
-            ctrl=params.actors.ctrl[b],
-            length=params.actors.length[b],
-            width=params.actors.width[b],
-            collided=bool(last.collided[b]),
-            impact_speed=float(last.impact_speed[b]),
-            hit=int(last.hit[b]),
-            road=params.road,
-            route_start=float(start[b]),
-            route_end=float(route_end[b]),
-            dt=params.dt,
-        )
+        tr = _trace(rec, params, b, int(end[b]) + 1, (float(start[b]), float(route_end[b])))
         metrics = compute_metrics(tr, ref[b])
         ok, failed = verdict(metrics, scn.criteria)
         result = {
@@ -199,13 +182,34 @@ def run_variants(
             "verdict": "pass" if ok else "fail",
             "failed": failed,
             "metrics": {k: _finite(v) for k, v in metrics.items()},
-            "trace_hash": trace_hash(rec, b, e - 1),
-            "steps": e - 1,
+            "trace_hash": trace_hash(rec, b, int(end[b])),
+            "steps": int(end[b]),
         }
         if not ok:
             result["series"] = _series(tr)
         out.append(result)
     return out
+
+
+def _trace(rec: Recording, params: SimParams, b: int, e: int, route: tuple[float, float]) -> Trace:
+    """Variant ``b``'s first ``e`` recorded steps as a Trace for the metrics."""
+    last, ap = rec.last, params.actors
+    assert last is not None
+    cut = {n: rec.stacked(n)[:e, b] for n in ("t", "s", "d", "v", "psi", "a", "sig")}
+    return Trace(
+        **cut,
+        kind=ap.kind[b],
+        ctrl=ap.ctrl[b],
+        length=ap.length[b],
+        width=ap.width[b],
+        collided=bool(last.collided[b]),
+        impact_speed=float(last.impact_speed[b]),
+        hit=int(last.hit[b]),
+        road=params.road,
+        route_start=route[0],
+        route_end=route[1],
+        dt=params.dt,
+    )
 
 
 def _finite(x: float) -> float | None:

@@ -32,58 +32,17 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     ``controls`` (B, 2): ego acceleration command [m/s^2] and front-wheel angle command [rad].
     """
     state = apply_storyboard(state, params)
-    road, ap, dt = params.road, params.actors, params.dt
-    lane = road.lane_of(state.d)
+    lane = params.road.lane_of(state.d)
     a_tr, lane_tgt = traffic_accelerations(state, params, lane, signal_states(state, params))
-    is_idm = ap.ctrl == IDM
-    v_new = np.maximum(state.v + a_tr * dt, 0.0)
-    dist = np.where(
-        state.v + a_tr * dt < 0,
-        state.v**2 / np.maximum(-2 * a_tr, 1e-9),
-        0.5 * (state.v + v_new) * dt,
-    )
-    dirs = road.lane_array("direction")[np.clip(lane_tgt, 0, len(road.lanes) - 1)]
-    centre = road.lane_centres[np.clip(lane_tgt, 0, len(road.lanes) - 1)]
-    lat_speed = np.where(state.lat_v > 0, state.lat_v, LANE_CHANGE_SPEED)
-    lat_speed = np.minimum(lat_speed, 0.5 * state.v + 0.05)  # no sideways sliding at standstill
-    dd = np.clip(centre - state.d, -lat_speed * dt, lat_speed * dt)
-    s = np.where(is_idm, state.s + dirs * dist, state.s)
-    d = np.where(is_idm, state.d + dd, state.d)
-    v = np.where(is_idm, v_new, state.v)
-    a = np.where(is_idm, (v_new - state.v) / dt, 0.0)
-    base = np.where(dirs > 0, 0.0, np.pi)
-    psi = np.where(is_idm, base + dirs * np.arctan2(dd / dt, np.maximum(v_new, 0.1)), state.psi)
+    is_idm = params.actors.ctrl == IDM
+    s, d, v, psi, a = _road_actors(state, params, a_tr, lane_tgt, is_idm)
     s, d, v, psi, p = _paths(state, params, s, d, v, psi)
     steer = state.steer
     if params.has_ego:
-        e = bicycle_step(
-            state.s[:, 0],
-            state.d[:, 0],
-            state.v[:, 0],
-            state.psi[:, 0],
-            state.steer,
-            controls[:, 0],
-            controls[:, 1],
-            params.mu,
-            road,
-            params.ego,
-            dt,
-        )
-        # after a collision the ego stays where it stopped
-        frozen = state.collided
-        for arr_new, arr_old, val in (
-            (s, state.s, e[0]),
-            (d, state.d, e[1]),
-            (v, state.v, e[2]),
-            (psi, state.psi, e[3]),
-            (a, state.a, e[4]),
-        ):
-            arr_new[:, 0] = np.where(frozen, arr_old[:, 0] if arr_new is not a else 0.0, val)
-        steer = e[5]
-    s = road.wrap(s)
+        steer = _ego(state, controls, params, (s, d, v, psi, a))
     new = state.replace(
-        t=state.t + dt,
-        s=s,
+        t=state.t + params.dt,
+        s=params.road.wrap(s),
         d=d,
         v=v,
         psi=psi,
@@ -93,6 +52,57 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
         lane_tgt=np.where(is_idm, lane_tgt, state.lane_tgt),
     )
     return _collide(new, params) if params.has_ego else new
+
+
+def _road_actors(
+    state: SimState, params: SimParams, a_tr: F64, lane_tgt: I64, is_idm: NDArray[np.bool_]
+) -> tuple[F64, F64, F64, F64, F64]:
+    """New (s, d, v, psi, a) of IDM actors: longitudinal by IDM, lateral towards lane_tgt."""
+    road, dt = params.road, params.dt
+    v_new = np.maximum(state.v + a_tr * dt, 0.0)
+    # a car that stops within the step covers v^2 / 2|a|, not a negative-speed distance
+    dist = np.where(
+        state.v + a_tr * dt < 0,
+        state.v**2 / np.maximum(-2 * a_tr, 1e-9),
+        0.5 * (state.v + v_new) * dt,
+    )
+    lane_c = np.clip(lane_tgt, 0, len(road.lanes) - 1)
+    dirs, centre = road.lane_array("direction")[lane_c], road.lane_centres[lane_c]
+    lat_speed = np.where(state.lat_v > 0, state.lat_v, LANE_CHANGE_SPEED)
+    lat_speed = np.minimum(lat_speed, 0.5 * state.v + 0.05)  # no sideways sliding at standstill
+    dd = np.clip(centre - state.d, -lat_speed * dt, lat_speed * dt)
+    heading = np.where(dirs > 0, 0.0, np.pi) + dirs * np.arctan2(dd / dt, np.maximum(v_new, 0.1))
+    return (
+        np.where(is_idm, state.s + dirs * dist, state.s),
+        np.where(is_idm, state.d + dd, state.d),
+        np.where(is_idm, v_new, state.v),
+        np.where(is_idm, heading, state.psi),
+        np.where(is_idm, (v_new - state.v) / dt, 0.0),
+    )
+
+
+def _ego(
+    state: SimState, controls: F64, params: SimParams, out: tuple[F64, F64, F64, F64, F64]
+) -> F64:
+    """Write the ego's new (s, d, v, psi, a) into column 0 of ``out``; return its steering."""
+    e = bicycle_step(
+        state.s[:, 0],
+        state.d[:, 0],
+        state.v[:, 0],
+        state.psi[:, 0],
+        state.steer,
+        controls[:, 0],
+        controls[:, 1],
+        params.mu,
+        params.road,
+        params.ego,
+        params.dt,
+    )
+    frozen = state.collided  # after a collision the ego stays where it stopped
+    old = (state.s, state.d, state.v, state.psi, np.zeros_like(state.a))
+    for arr, before, val in zip(out, old, e[:5], strict=True):
+        arr[:, 0] = np.where(frozen, before[:, 0], val)
+    return e[5]
 
 
 def _paths(
