@@ -84,8 +84,7 @@ def simulate(
     Returns the recording, the parameters, route start and end, and each variant's last step.
     """
     ws = [weather] * len(indices) if isinstance(weather, Weather) else list(weather)
-    rows = variant_rows(scn, indices, seed, overrides)
-    built = build(scn, rows, ws)
+    built = build(scn, variant_rows(scn, indices, seed, overrides), ws)
     state, params = built.state, built.params
     b = len(indices)
     info = DriverInfo(
@@ -99,12 +98,8 @@ def simulate(
         built.hold_speed,
     )
     privileged = bool(getattr(load_driver_class(driver), "privileged", False))
-    perception = Perception(
-        ws,
-        [variant_seed(scn.id, w.name, seed, i) for w, i in zip(ws, indices, strict=True)],
-        built.route_end,
-        privileged,
-    )
+    seeds = [variant_seed(scn.id, w.name, seed, i) for w, i in zip(ws, indices, strict=True)]
+    perception = Perception(ws, seeds, built.route_end, privileged)
     drivers = DriverSet(driver, info)
     rec = Recording()
     n_steps = round(scn.duration / params.dt)
