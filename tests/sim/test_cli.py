@@ -126,3 +126,11 @@ def test_bench_json_reports_vehicle_steps_per_s() -> None:
     assert data["vehicles"] == 50
     assert data["batch"] == 4
     assert data["vehicle_steps_per_s"] > 1000
+
+
+def test_custom_weather_by_parameters_changes_the_outcome() -> None:
+    base = ["run", "ncap_ccrb", "--param", "headway_m=12", "--param", "decel=6"]
+    dry = runner.invoke(app, [*base, "--weather", "clear"])
+    icy = runner.invoke(app, [*base, "--weather", "clear:mu=0.15"])
+    assert dry.exit_code == 0, dry.output
+    assert icy.exit_code == 1, icy.output

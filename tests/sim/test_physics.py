@@ -130,3 +130,33 @@ def test_a_passive_driver_in_a_bend_fails_comfort_and_the_failure_has_plot_serie
     assert "comfort_lateral" in r["failed"]
     assert r["metrics"]["lat_acc_max"] > 4.0  # (120/3.6)^2 / 250 m = 4.4 m/s^2
     assert len(r["series"]["t"]) == len(r["series"]["ttc"]) > 10
+
+
+YIELD_SCENARIO = """\
+id: yield_test
+title: {en: traffic yields, zh: 礼让行人}
+category: urban
+map: urban_street
+duration: 25
+ego: {lane: 0, s: 10, speed_kmh: 0}
+actors:
+  - {id: car, type: car, lane: 0, s: 200, speed_kmh: 40}
+  - {id: oncoming, type: car, lane: 1, s: 420, speed_kmh: 40}
+  - {id: ped, type: pedestrian, speed_kmh: 4, start: walking, path: [[300, -3], [300, 10]]}
+"""
+
+
+def test_traffic_stops_for_a_pedestrian_on_the_crosswalk_then_drives_on(tmp_path: Path) -> None:
+    path = tmp_path / "yield.yaml"
+    path.write_text(YIELD_SCENARIO, encoding="utf-8")
+    rec, *_ = simulate(
+        load_scenario(path), get_weather("clear"), [0], 0, "tests.sim.drivers:Cruise"
+    )
+    s, d = rec.stacked("s")[:, 0], rec.stacked("d")[:, 0]
+    ped_on = (d[:, 3] > 0.0) & (d[:, 3] < 7.0)
+    car_front, onc_front = s[:, 1] + 2.35, s[:, 2] - 2.35
+    assert ped_on.any()
+    assert (car_front[ped_on] < 298.0).all()  # forward car waits before the near edge
+    assert (onc_front[ped_on] > 302.0).all()  # oncoming car waits before its near edge
+    assert car_front[-1] > 310.0
+    assert onc_front[-1] < 290.0

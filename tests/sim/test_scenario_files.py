@@ -169,3 +169,21 @@ def test_curvature_ahead_matches_a_brute_force_scan() -> None:
     for s in np.arange(0.0, road.length, 37.0):
         scan = np.abs(road.curvature(s + np.arange(0.0, 150.0, 0.5))).max()
         assert float(road.curvature_ahead(np.array([s]))[0]) == pytest.approx(scan, abs=2e-4)
+
+
+def test_parameter_distributions_turn_a_logical_scenario_into_concrete_variants() -> None:
+    import numpy as np
+
+    from nevport.sim.build import concrete
+
+    scn = load_scenario(library()["hw_car_following"])  # gap ~ N(50, 12) clipped to [30, 80]
+    gaps = np.array([concrete(scn, i, seed=4)["gap"] for i in range(1, 801)])
+    speeds = np.array([concrete(scn, i, seed=4)["speed_kmh"] for i in range(1, 801)])
+    assert gaps.min() >= 30.0
+    assert gaps.max() <= 80.0
+    assert gaps.mean() == pytest.approx(50.0, abs=1.5)
+    assert gaps.std() == pytest.approx(12.0, rel=0.15)
+    assert speeds.min() >= 80.0
+    assert speeds.max() <= 120.0
+    assert abs(speeds.mean() - 100.0) < 2.0
+    assert concrete(scn, 0, seed=4) == {"speed_kmh": 100.0, "gap": 50.0}  # variant 0: defaults

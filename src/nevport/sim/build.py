@@ -83,7 +83,11 @@ def concrete(scn: Scenario, index: int, seed: int) -> dict[str, float]:
     rng = np.random.default_rng([seed, index])
     row = {}
     for p in scn.parameters:  # declaration order fixes the draw order
-        if p.low is not None and p.high is not None:
+        if p.normal is not None:
+            x = float(rng.normal(*p.normal))
+            lo = -np.inf if p.low is None else p.low
+            row[p.name] = float(np.clip(x, lo, np.inf if p.high is None else p.high))
+        elif p.low is not None and p.high is not None:
             row[p.name] = float(rng.uniform(p.low, p.high))
         elif p.values:
             row[p.name] = float(p.values[int(rng.integers(len(p.values)))])

@@ -17,7 +17,7 @@ from nevport.sim.build import variant_count
 from nevport.sim.errors import SimError, UnknownNameError
 from nevport.sim.runner import run_variants
 from nevport.sim.scenario import Scenario, find_scenario, library, load_scenario
-from nevport.sim.weather import PRESETS
+from nevport.sim.weather import PRESETS, parse_weather
 
 SUITES = ("library", "urban", "highway", "euroncap", "r157", "all")
 
@@ -73,8 +73,7 @@ def _weathers(scn: Scenario, spec: str | None) -> tuple[str, ...]:
         return tuple(PRESETS)
     chosen = tuple(w.strip() for w in spec.split(",") if w.strip())
     for w in chosen:
-        if w not in PRESETS:
-            raise UnknownNameError(f"unknown weather {w!r}; known: {', '.join(PRESETS)}")
+        parse_weather(w)  # refuse bad names and fields before any job starts
     return chosen
 
 

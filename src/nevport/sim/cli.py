@@ -19,7 +19,7 @@ from nevport.sim.errors import SimError
 from nevport.sim.report import write_all
 from nevport.sim.runner import run_variants
 from nevport.sim.scenario import find_scenario, library, load_scenario
-from nevport.sim.weather import PRESETS
+from nevport.sim.weather import PRESETS, parse_weather
 from nevport.sim.workload import run_bench
 
 app = typer.Typer(
@@ -86,7 +86,9 @@ def list_cmd(
 @user_errors
 def run(
     scenario: Annotated[str, typer.Argument(help="Library id or path to a scenario file.")],
-    weather: Annotated[str, typer.Option(help=f"One of {', '.join(PRESETS)}.")] = "clear",
+    weather: Annotated[
+        str, typer.Option(help=f"One of {', '.join(PRESETS)}; fields may follow: fog_200:mor=120")
+    ] = "clear",
     driver: Annotated[str, typer.Option(help="module:Class, or 'reference'.")] = "reference",
     param: Annotated[list[str] | None, typer.Option(help="Parameter override name=value.")] = None,
     seed: int = 0,
@@ -95,8 +97,7 @@ def run(
 ) -> None:
     """Run one concrete scenario and print its verdict and metrics."""
     scn = find_scenario(scenario)
-    if weather not in PRESETS:
-        raise SimError(f"unknown weather {weather!r}; known: {', '.join(PRESETS)}")
+    parse_weather(weather)
     r = run_variants(scn, weather, [variant], seed, driver, _param(param or []), record)[0]
     typer.echo(
         f"{r['scenario']} [{weather}] variant {variant}: {r['verdict'].upper()}"

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.road import AMBER, RED
-from nevport.sim.state import IDM, SimParams, SimState
+from nevport.sim.state import IDM, PEDESTRIAN, SimParams, SimState
 from nevport.sim.traffic import A_THRESHOLD, FAR, LaneIndex, idm_acceleration, mobil_gain
 
 F64 = NDArray[np.float64]
@@ -80,6 +80,20 @@ def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64
         can_stop = state.v**2 < 2.0 * AMBER_DECEL * np.maximum(dist, 0.0)
         stop = (sig[:, k : k + 1] == RED) | ((sig[:, k : k + 1] == AMBER) & can_stop)
         gap = np.where(fwd & stop & (dist > -1.0), np.minimum(gap, np.maximum(dist, 0.1)), gap)
+    return _crosswalk_gap(state, params, fwd, gap) if road.crosswalks else gap
+
+
+def _crosswalk_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], gap: F64) -> F64:
+    """Drivers stop before a crosswalk while a pedestrian is on it, in either direction."""
+    road, ap = params.road, params.actors
+    width = road.lane_edges[-1]
+    ped = (ap.kind == PEDESTRIAN) & (state.d >= -0.5) & (state.d <= width + 0.5)
+    half = 0.5 * ap.length
+    for s_c, w_c in road.crosswalks:
+        occupied = (ped & (np.abs(state.s - s_c) < 0.5 * w_c + 0.5)).any(axis=1, keepdims=True)
+        near = np.where(fwd, (s_c - 0.5 * w_c) - state.s - half, state.s - (s_c + 0.5 * w_c) - half)
+        stop = occupied & (near > -0.5) & (ap.kind != PEDESTRIAN)
+        gap = np.where(stop, np.minimum(gap, np.maximum(near, 0.1)), gap)
     return gap
 
 

@@ -20,7 +20,7 @@ from nevport.sim.scenario import Scenario
 from nevport.sim.sensors import Perception, perceive
 from nevport.sim.state import SimParams, SimState
 from nevport.sim.step import signal_states, step
-from nevport.sim.weather import Weather, get_weather
+from nevport.sim.weather import Weather, parse_weather
 
 F64 = NDArray[np.float64]
 ROUTE_MARGIN = 5.0  # [m] driven past the route end before a variant counts as finished
@@ -151,7 +151,7 @@ def run_variants(
     replay file of the first variant.
     """
     names = [weather_name] * len(indices) if isinstance(weather_name, str) else list(weather_name)
-    weather = [get_weather(n) for n in names]
+    weather = [parse_weather(n) for n in names]
     rec, params, start, route_end, end = simulate(scn, weather, indices, seed, driver, overrides)
     if record is not None:
         save_recording(record, scn, rec, params, 0, int(end[0]))

@@ -48,9 +48,10 @@ _TOP = {
 class Parameter:
     name: str
     default: float
-    low: float | None = None  # uniform range
+    low: float | None = None  # uniform range, or the clip range of a normal distribution
     high: float | None = None
     values: tuple[float, ...] = ()  # discrete choices (a grid in suites)
+    normal: tuple[float, float] | None = None  # (mean, standard deviation)
 
 
 @dataclass(frozen=True)
@@ -171,19 +172,31 @@ def _variants(node: Node) -> int:
 
 
 def _parameter(name: str, node: Node) -> Parameter:
-    m = y.mapping(node, {"default", "range", "values"}, {"default"})
+    m = y.mapping(node, {"default", "range", "values", "normal"}, {"default"})
     default = y.num(m["default"])
+    normal = _pair(m["normal"]) if "normal" in m else None
+    if normal is not None and normal[1] <= 0:
+        raise m["normal"].fail(f"standard deviation must be positive, got {normal[1]}")
     if "range" in m:
-        lo, hi = (y.num(v) for v in y.seq(m["range"]))
+        lo, hi = _pair(m["range"])
         if not lo <= default <= hi:
             raise m["default"].fail(f"default {default} lies outside range [{lo}, {hi}]")
-        return Parameter(name, default, lo, hi)
+        return Parameter(name, default, lo, hi, normal=normal)
+    if normal is not None:
+        return Parameter(name, default, normal=normal)
     if "values" in m:
         values = tuple(y.num(v) for v in y.seq(m["values"]))
         if not values:
             raise m["values"].fail("expected at least one value")
         return Parameter(name, default, values=values)
     return Parameter(name, default)
+
+
+def _pair(node: Node) -> tuple[float, float]:
+    items = y.seq(node)
+    if len(items) != 2:
+        raise node.fail(f"expected two numbers [a, b], got {len(items)}")
+    return y.num(items[0]), y.num(items[1])
 
 
 def _fields(

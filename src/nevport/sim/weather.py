@@ -7,6 +7,7 @@ so the extinction coefficient is ``sigma = ln(20) / MOR`` (Koschmieder).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import cached_property
@@ -106,6 +107,31 @@ def get_weather(name: str) -> Weather:
 
 def custom_weather(base: str = "clear", **changes: float) -> Weather:
     """A preset with some fields replaced, e.g. ``custom_weather('fog_200', mor=120.0)``."""
-    import dataclasses
+    tail = ":".join(f"{k}={v:g}" for k, v in sorted(changes.items()))
+    return dataclasses.replace(
+        get_weather(base), name=f"{base}:{tail}" if tail else base, **changes
+    )
 
-    return dataclasses.replace(get_weather(base), name=f"{base}+custom", **changes)
+
+def parse_weather(spec: str) -> Weather:
+    """A preset name, or a preset with fields replaced: ``fog_200:mor=120:mu=0.6``."""
+    base, *parts = spec.split(":")
+    numeric = {f.name for f in dataclasses.fields(Weather)} - {"name"}
+    changes = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or key not in numeric:
+            raise UnknownNameError(
+                f"bad weather field {part!r} in {spec!r}; use name=value with name in "
+                f"{', '.join(sorted(numeric))}"
+            )
+        try:
+            changes[key] = float(value)
+        except ValueError:
+            raise UnknownNameError(f"weather field {key} needs a number, got {value!r}") from None
+    try:
+        return custom_weather(base, **changes)
+    except UnknownNameError:
+        raise
+    except ValueError as exc:  # a field outside its physical range
+        raise UnknownNameError(f"invalid weather {spec!r}: {exc}") from None
