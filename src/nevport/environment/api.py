@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from nevport.auth.deps import CurrentPrincipal, DbSession
-from nevport.environment import lifecycle, service
+from nevport.environment import curtailment_api, lifecycle, service
 from nevport.environment.events import Grade
 from nevport.environment.models import Decision, EventStatus
 from nevport.environment.schemas import (
@@ -171,3 +171,6 @@ def list_all_pre_reports(
     principal: CurrentPrincipal, session: DbSession, status: Decision | None = None
 ) -> list[PreReportOut]:
     return service.list_pre_reports(session, principal, None, status)
+
+
+router.include_router(curtailment_api.router)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from nevport.auth.service import Principal
@@ -52,6 +52,8 @@ def record_events(
             .options(selectinload(EnvEvent.history))
         )
         if row is None:
+            row = _continued(session, enterprise_id, event)
+        if row is None:
             row = _new_row(enterprise_id, event)
             session.add(row)
             created += 1
@@ -64,6 +66,25 @@ def record_events(
             _act(row, "ended", note=event.closed_reason or "")
         session.flush()
     return created
+
+
+def _continued(session: Session, enterprise_id: int, event: Event) -> EnvEvent | None:
+    """A stored event this one continues: same rule and facilities, begun earlier and not
+    ended before this one began. An engine started later (a restart of the portal, a
+    replay from a later date) dates a violation already under way from its own first
+    sample; without this it would be stored a second time under a new key."""
+    start = _at(event.start_s)
+    rows = session.scalars(
+        select(EnvEvent)
+        .where(
+            EnvEvent.enterprise_id == enterprise_id,
+            EnvEvent.rule == event.rule,
+            EnvEvent.start_at < start,
+            or_(EnvEvent.end_at.is_(None), EnvEvent.end_at > start),
+        )
+        .options(selectinload(EnvEvent.history))
+    )
+    return next((row for row in rows if row.facilities == list(event.facilities)), None)
 
 
 def _new_row(enterprise_id: int, event: Event) -> EnvEvent:

@@ -148,3 +148,58 @@ class EnvEventAction(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(40))  # raised, escalated, responded, verified...
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertLevel(StrEnum):
+    """Heavy-pollution weather alert levels, lowest first (the national four-colour scale)."""
+
+    blue = "blue"
+    yellow = "yellow"
+    orange = "orange"
+    red = "red"
+
+    @property
+    def rank(self) -> int:
+        return tuple(AlertLevel).index(self)
+
+
+class EnvAlert(AuditMixin, Base):
+    """A heavy-pollution emergency alert in force over the park for [start_at, end_at)."""
+
+    __tablename__ = "env_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[AlertLevel] = mapped_column(_enum(AlertLevel))
+    start_at: Mapped[datetime] = mapped_column(index=True)
+    end_at: Mapped[datetime] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class EnvCurtailmentMeasure(AuditMixin, Base):
+    """What one enterprise must stop while an alert of ``level`` is in force (减排清单)."""
+
+    __tablename__ = "env_curtailment_measures"
+    __table_args__ = (UniqueConstraint("enterprise_id", "level"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[AlertLevel] = mapped_column(_enum(AlertLevel))
+    facility_codes: Mapped[list[str]] = mapped_column(JSON)  # empty: all production stops
+    measure: Mapped[str] = mapped_column(Text, default="")
+
+
+class EnvStaggeredPeriod(AuditMixin, Base):
+    """A staggered-production period (错峰生产): listed facilities must not produce."""
+
+    __tablename__ = "env_staggered_periods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    facility_codes: Mapped[list[str]] = mapped_column(JSON)  # empty: all production
+    reason: Mapped[str] = mapped_column(Text, default="")

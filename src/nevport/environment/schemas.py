@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nevport.environment.events import Grade
-from nevport.environment.models import Decision, EventStatus
+from nevport.environment.models import AlertLevel, Decision, EventStatus
 from nevport.environment.topology import FacilityKind
 
 
@@ -132,3 +132,55 @@ class EventOut(_Out):
     response_evidence: str
     closed_at: datetime | None
     history: list[ActionOut] = Field(default_factory=list)
+
+
+class _Window(_In):
+    start_at: datetime
+    end_at: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Window:
+        if self.start_at.tzinfo is None or self.end_at.tzinfo is None:
+            raise ValueError("start_at and end_at need a time zone")
+        if self.end_at <= self.start_at:
+            raise ValueError(f"end_at {self.end_at} is not after start_at {self.start_at}")
+        return self
+
+
+class AlertCreate(_Window):
+    level: AlertLevel
+    reason: str = Field(default="", max_length=2000)
+
+
+class AlertOut(_Out):
+    id: int
+    level: AlertLevel
+    start_at: datetime
+    end_at: datetime
+    reason: str
+
+
+class MeasureIn(_In):
+    facility_codes: list[str] = Field(default_factory=list, max_length=200)  # empty: all
+    measure: str = Field(default="", max_length=2000)
+
+
+class MeasureOut(_Out):
+    enterprise_id: int
+    level: AlertLevel
+    facility_codes: list[str]
+    measure: str
+
+
+class StaggeredCreate(_Window):
+    facility_codes: list[str] = Field(default_factory=list, max_length=200)  # empty: all
+    reason: str = Field(default="", max_length=2000)
+
+
+class StaggeredOut(_Out):
+    id: int
+    enterprise_id: int
+    start_at: datetime
+    end_at: datetime
+    facility_codes: list[str]
+    reason: str

@@ -1,7 +1,8 @@
 """The one place that reads power: through ``nevport.energy.service``, never its tables.
 
 The energy center keeps power as 15-minute means at its finest stored resolution, so
-that is the grid the supervision engine runs on when it evaluates stored history.
+that is the grid the supervision engine runs on when it evaluates stored history
+(``supervise``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,11 @@ from sqlalchemy.orm import Session
 
 from nevport.energy import service as energy
 from nevport.energy.intervals import Resolution
-from nevport.environment.engine import replay
-from nevport.environment.lifecycle import record_events
 from nevport.environment.models import EnvFacility
-from nevport.environment.service import check_window, exempt_windows, topology_of
 from nevport.environment.states import F64, I64
 
 SITE_ZONE = ZoneInfo("Asia/Shanghai")  # days are the park's days (ARCHITECTURE, data)
+SAMPLE_S = 15 * 60  # [s] the engine's sample grid: the energy center's quarter-hour means
 
 
 def _column(
@@ -65,15 +64,3 @@ def power_history(
 
     power = np.stack([fill(c) for c in columns], axis=1)
     return grid, power, np.stack([fill(c) for c in upstream], axis=1)
-
-
-def evaluate(session: Session, enterprise_id: int, start: datetime, end: datetime) -> int:
-    """Replay the rules over [start, end) of stored power; store events; return new ones."""
-    check_window(start, end)
-    topology = topology_of(session, enterprise_id)
-    t, power, upstream = power_history(session, enterprise_id, start, end)
-    if not len(t):
-        return 0
-    events = replay(topology, t, power, upstream)
-    windows = exempt_windows(session, enterprise_id, start, end)
-    return record_events(session, enterprise_id, events, windows)

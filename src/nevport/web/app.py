@@ -25,6 +25,7 @@ from nevport.db.engine import Database
 from nevport.energy.api import router as energy_router
 from nevport.energy.receiver import mqtt_receiver
 from nevport.environment.api import router as environment_router
+from nevport.environment.supervise import supervision_loop
 from nevport.errors import AuthError, NevportError, RateLimited
 from nevport.notify import delivery as notify_delivery
 from nevport.notify.api import router as notify_router
@@ -35,6 +36,7 @@ from nevport.web.limits import BodySizeLimit
 
 # Long-running loops of each domain (collectors' receivers, rule engines, notifiers).
 BACKGROUND_TASKS: list[BackgroundTask] = [notify_delivery.run, mqtt_receiver]
+BACKGROUND_TASKS.append(supervision_loop)  # environmental rules over new stored power
 
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
