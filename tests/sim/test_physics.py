@@ -160,3 +160,31 @@ def test_traffic_stops_for_a_pedestrian_on_the_crosswalk_then_drives_on(tmp_path
     assert (onc_front[ped_on] > 302.0).all()  # oncoming car waits before its near edge
     assert car_front[-1] > 310.0
     assert onc_front[-1] < 290.0
+
+
+STOP_SCENARIO = """\
+id: stop_test
+title: {en: traffic stops at a stop sign, zh: 停车让行}
+category: urban
+map: urban_stop
+duration: 25
+ego: {lane: 0, s: 10, speed_kmh: 0}
+actors:
+  - {id: car, type: car, lane: 0, s: 90, speed_kmh: 40}
+  - {id: follower, type: car, lane: 0, s: 60, speed_kmh: 40}
+"""
+
+
+def test_traffic_stops_at_a_stop_sign_then_goes_one_after_the_other(tmp_path: Path) -> None:
+    path = tmp_path / "stop.yaml"
+    path.write_text(STOP_SCENARIO, encoding="utf-8")
+    rec, *_ = simulate(
+        load_scenario(path), get_weather("clear"), [0], 0, "tests.sim.drivers:Cruise"
+    )
+    s, v = rec.stacked("s")[:, 0], rec.stacked("v")[:, 0]
+    for j in (1, 2):
+        front = s[:, j] + 2.35
+        near_line = (front > 147.0) & (front <= 150.5)
+        assert near_line.any()
+        assert v[near_line, j].min() < 0.3
+        assert front[-1] > 180.0  # and then crossed the junction

@@ -20,6 +20,8 @@ I64 = NDArray[np.int64]
 AMBER_DECEL = (
     3.0  # [m/s^2] a driver stops at amber if this deceleration suffices (docs/sim/models.md)
 )
+STOPPED = 0.3  # [m/s] below this a driver counts as stopped at a stop sign
+STOP_REACH = 3.0  # [m] a stop counts when the front is this close to the stop line
 SETTLED = 0.2  # [m] lateral distance to the lane centre at which a lane change is complete
 STRADDLE = 0.3  # [m] overlap with the next lane at which an actor also occupies it
 LANE_CHANGE_DELAY = 1.0  # [s] interval between MOBIL decisions (highway-env IDMVehicle)
@@ -80,7 +82,30 @@ def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64
         can_stop = state.v**2 < 2.0 * AMBER_DECEL * np.maximum(dist, 0.0)
         stop = (sig[:, k : k + 1] == RED) | ((sig[:, k : k + 1] == AMBER) & can_stop)
         gap = np.where(fwd & stop & (dist > -1.0), np.minimum(gap, np.maximum(dist, 0.1)), gap)
+    if road.stop_signs:
+        gap = _stop_sign_gap(state, params, fwd, gap)
     return _crosswalk_gap(state, params, fwd, gap) if road.crosswalks else gap
+
+
+def stop_sign_memory(state: SimState, params: SimParams) -> F64:
+    """(B, N) updated ``stopped_at``: an actor at rest within STOP_REACH of a stop line has
+    served it and may go on."""
+    front = state.s + 0.5 * params.actors.length
+    out = state.stopped_at
+    for s_line in params.road.stop_signs:
+        here = (state.v < STOPPED) & (front > s_line - STOP_REACH) & (front <= s_line + 0.5)
+        out = np.where(here, s_line, out)
+    return out
+
+
+def _stop_sign_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], gap: F64) -> F64:
+    """Forward traffic stops at every stop line it has not yet served."""
+    half = 0.5 * params.actors.length
+    for s_line in params.road.stop_signs:
+        dist = s_line - state.s - half
+        stop = fwd & (dist > -1.0) & (state.stopped_at != s_line)
+        gap = np.where(stop, np.minimum(gap, np.maximum(dist, 0.1)), gap)
+    return gap
 
 
 def _crosswalk_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], gap: F64) -> F64:

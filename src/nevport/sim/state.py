@@ -48,6 +48,7 @@ class SimState:
     collided: B8  # (B,) ego has collided
     impact_speed: F64  # (B,) [m/s] relative speed at the first ego collision
     hit: I64  # (B,) actor the ego hit first; -1 none
+    stopped_at: F64  # (B, N) [m] s of the last stop sign an actor has stopped at; -inf none
 
     def replace(self, **changes: Any) -> SimState:
         return dataclasses.replace(self, **changes)
@@ -130,4 +131,5 @@ def initial_state(s: F64, d: F64, v: F64, lane: I64, n_events: int, n_signals: i
         collided=np.zeros(b, bool),
         impact_speed=np.zeros(b),
         hit=np.full(b, -1, np.int64),
+        stopped_at=np.full((b, n), -np.inf),
     )

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.dynamics import bicycle_step
-from nevport.sim.flow import traffic_accelerations
+from nevport.sim.flow import stop_sign_memory, traffic_accelerations
 from nevport.sim.geometry import boxes_overlap, wrap_delta
 from nevport.sim.state import IDM, PATH, SimParams, SimState
 from nevport.sim.storyboard import apply_storyboard
@@ -40,6 +40,8 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     steer = state.steer
     if params.has_ego:
         steer = _ego(state, controls, params, (s, d, v, psi, a))
+    if params.road.stop_signs:
+        state = state.replace(stopped_at=stop_sign_memory(state, params))
     new = state.replace(
         t=state.t + params.dt,
         s=params.road.wrap(s),
