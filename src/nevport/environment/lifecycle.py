@@ -3,7 +3,8 @@
 push -> enterprise response with evidence -> regulator verification -> closed; a
 rejected verification sends the event back to the enterprise with a new deadline.
 Events inside an approved pre-report are stored as ``exempted`` and never pushed.
-Every step is appended to ``env_event_actions`` (the audit history).
+Every step is appended to ``env_event_actions`` (the audit history) and announced as a
+webhook, topic ``environment.event.<step>``, through ``nevport.notify``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from nevport.environment.events import Event, ExemptWindow, Grade, mark_exempt
 from nevport.environment.models import EnvEvent, EnvEventAction, EventStatus
 from nevport.environment.schemas import DecisionIn, EventOut, ResponseIn
 from nevport.errors import Conflict, NotFound
+from nevport.notify import service as notify
 
 # How long the enterprise has to answer, by grade (nevport defaults; the city platforms
 # the issue cites answer red alarms the same day and others within days).
@@ -53,6 +55,7 @@ def record_events(
         )
         if row is None:
             row = _continued(session, enterprise_id, event)
+        seen = 0 if row is None else len(row.history)
         if row is None:
             row = _new_row(enterprise_id, event)
             session.add(row)
@@ -65,7 +68,29 @@ def record_events(
             row.details = {**row.details, "closed_reason": event.closed_reason}
             _act(row, "ended", note=event.closed_reason or "")
         session.flush()
+        _announce(session, row, seen)
     return created
+
+
+def _announce(session: Session, row: EnvEvent, seen: int) -> None:
+    """A webhook (topic ``environment.event.<action>``) for each step after ``seen``; it
+    is written in this transaction, so it is sent exactly when the step is stored."""
+    for action in row.history[seen:]:
+        payload = {
+            "event_id": row.id,
+            "key": row.key,
+            "rule": row.rule,
+            "facilities": row.facilities,
+            "grade": row.grade.value,
+            "status": row.status.value,
+            "start_at": row.start_at,
+            "end_at": row.end_at,
+            "respond_by": row.respond_by,
+            "message": row.message,
+            "action": action.action,
+            "note": action.note,
+        }
+        notify.enqueue(session, f"environment.event.{action.action}", row.enterprise_id, payload)
 
 
 def _continued(session: Session, enterprise_id: int, event: Event) -> EnvEvent | None:
@@ -171,6 +196,7 @@ def respond(
     )
     _act(row, "responded", principal.user_id, body.response)
     session.flush()
+    _announce(session, row, len(row.history) - 1)
     return _out(row)
 
 
@@ -190,4 +216,5 @@ def verify(
         row.status, row.respond_by = EventStatus.pushed, utcnow() + RESPOND_WITHIN[row.grade]
         _act(row, "returned", principal.user_id, body.note)
     session.flush()
+    _announce(session, row, len(row.history) - 1)
     return _out(row)
