@@ -106,6 +106,7 @@ def test_test_writes_results_junit_and_report(tmp_path: Path) -> None:
     cases = ET.parse(out / "junit.xml").getroot().iter("testcase")
     assert sum(1 for _ in cases) == len(runs)
     html = (out / "report.html").read_text()
+    assert html.count("<svg") >= 3 * 2  # speed, TTC and path plots of each failed run
     assert "<svg" in html
     assert "ncap_ccrb" in html
     assert "src=" not in html

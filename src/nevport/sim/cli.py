@@ -154,7 +154,8 @@ def campaign_cmd(
         "backend": backend,
         "wall_s": round(wall, 2),
     }
-    write_all(out, results, meta)
+    roads = {scn.id: scn.road for scn in (find_scenario(n) for n in names)}
+    write_all(out, results, meta, roads)
     typer.echo(
         f"{len(results) - failed}/{len(results)} passed in {wall:.1f} s; report: "
         f"{out / 'report.html'}"
@@ -184,6 +185,3 @@ def bench(
         if as_json
         else f"{data['vehicle_steps_per_s']:,} vehicle-steps/s ({vehicles} vehicles x {batch})"
     )
-
-
-_ = find_scenario  # re-exported for callers that resolve names before running

@@ -11,12 +11,20 @@ F64 = NDArray[np.float64]
 MARGIN = 10.0  # [px]
 
 
-def map_svg(road: Road, width: int = 800, path: tuple[F64, F64] | None = None) -> str:
+def map_svg(
+    road: Road,
+    width: int = 800,
+    path: tuple[F64, F64] | None = None,
+    s_range: tuple[float, float] | None = None,
+) -> str:
     """SVG of lane boundaries (solid or dashed), stop lines, crosswalks and obstacles.
 
-    ``path`` optionally overlays an ego trajectory given as Frenet (s, d) arrays.
+    ``path`` optionally overlays an ego trajectory given as Frenet (s, d) arrays;
+    ``s_range`` [m] draws only that stretch of road (e.g. around a failed run).
     """
-    s = np.linspace(0.0, road.length, max(50, int(road.length / 2.0)))
+    lo, hi = s_range if s_range is not None else (0.0, road.length)
+    lo, hi = max(lo, 0.0), min(hi, road.length)
+    s = np.linspace(lo, hi, max(50, int((hi - lo) / 2.0)))
     lines = []
     xs, ys = [], []
     for k, d in enumerate(road.lane_edges):
@@ -38,10 +46,11 @@ def map_svg(road: Road, width: int = 800, path: tuple[F64, F64] | None = None) -
     across = np.array([road.lane_edges[0], road.lane_edges[-1]])
     marks = [(sg.s, "#c0392b") for sg in road.signals] + [(x, "#2c3e50") for x in road.stop_signs]
     marks += [(c[0], "#2980b9") for c in road.crosswalks]
+    marks = [(m, c) for m, c in marks if lo <= m <= hi]
     for s_mark, colour in marks:
         x, y, _ = road.to_world(np.full(2, s_mark), across)
         lines.append((x, y, "", colour))
-    for ob in road.obstacles:
+    for ob in (o for o in road.obstacles if lo <= o.s <= hi):
         x, y, _ = road.to_world(
             np.array([ob.s - ob.length / 2, ob.s + ob.length / 2]), np.full(2, ob.d)
         )

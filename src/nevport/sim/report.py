@@ -9,16 +9,23 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from nevport.sim.road import Road
+
 SVG_W, SVG_H = 360, 140  # [px] size of each inline plot
 
 
-def write_all(out: Path, results: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+def write_all(
+    out: Path,
+    results: list[dict[str, Any]],
+    meta: dict[str, Any],
+    roads: dict[str, Road] | None = None,
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(
         json.dumps({"meta": meta, "runs": results}, indent=1, ensure_ascii=False), encoding="utf-8"
     )
     write_junit(out / "junit.xml", results)
-    (out / "report.html").write_text(render_html(results, meta), encoding="utf-8")
+    (out / "report.html").write_text(render_html(results, meta, roads), encoding="utf-8")
 
 
 def _case_name(r: dict[str, Any]) -> str:
@@ -115,8 +122,36 @@ def _matrix(results: list[dict[str, Any]]) -> str:
     return f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def render_html(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
-    """Scenario x weather matrix, failures first, with speed and TTC plots of failed runs."""
+def _path_svg(road: Road | None, ser: dict[str, list[float]]) -> str:
+    """The failed run's ego path in the straightened road (s right, d up, lanes drawn)."""
+    if road is None or not ser.get("s"):
+        return ""
+    s, d = ser["s"], ser["d"]
+    edges = [float(e) for e in road.lane_edges]
+    s0, s1 = min(s) - 10.0, max(s) + 10.0
+    d0, d1 = min(edges + d) - 1.0, max(edges + d) + 1.0
+
+    def pt(x: float, y: float) -> str:
+        px = 30 + (x - s0) / (s1 - s0) * (SVG_W - 40)
+        return f"{px:.1f},{SVG_H - 20 - (y - d0) / (d1 - d0) * (SVG_H - 30):.1f}"
+
+    lanes = "".join(
+        f'<polyline fill="none" stroke="#888" points="{pt(s0, e)} {pt(s1, e)}"/>' for e in edges
+    )
+    path = " ".join(pt(x, y) for x, y in zip(s, d, strict=True))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{SVG_W}" height="{SVG_H}">'
+        f'<text x="32" y="12" font-size="10">ego path, s {s0:.0f}-{s1:.0f} m (lanes grey)'
+        f'</text>{lanes}<polyline fill="none" stroke="#27ae60" stroke-width="2" '
+        f'points="{path}"/></svg>'
+    )
+
+
+def render_html(
+    results: list[dict[str, Any]], meta: dict[str, Any], roads: dict[str, Road] | None = None
+) -> str:
+    """Scenario x weather matrix, failures first, with trajectory, speed and TTC plots of
+    failed runs (``roads`` by scenario id, for the trajectory plots)."""
     failed = [r for r in results if r["verdict"] == "fail"]
     parts = []
     for r in failed[:200]:  # the first 200 failures keep the file small enough to open
@@ -129,7 +164,8 @@ def render_html(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"{m.get('impact_speed')} m/s; min TTC {m.get('min_ttc')} s; trace "
             f"<code>{r['trace_hash'][:16]}</code></p>"
             f"{_svg('ego speed', t, ser.get('v', []), max(ser.get('v', [1.0]) or [1.0]), 'm/s')}"
-            f"{_svg('TTC to the object ahead', t, ser.get('ttc', []), 10.0, 's')}</section>"
+            f"{_svg('TTC to the object ahead', t, ser.get('ttc', []), 10.0, 's')}"
+            f"{_path_svg((roads or {}).get(r['scenario']), ser)}</section>"
         )
     passed = len(results) - len(failed)
     style = (
