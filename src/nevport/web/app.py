@@ -22,6 +22,7 @@ from nevport.auth.deps import enterprise_guard
 from nevport.auth.ratelimit import LoginThrottle
 from nevport.config import Settings
 from nevport.db.engine import Database
+from nevport.energy.analysis.api import router as energy_analysis_router
 from nevport.energy.api import router as energy_router
 from nevport.energy.receiver import mqtt_receiver
 from nevport.environment.api import router as environment_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(park_router)
     app.include_router(energy_router)
+    app.include_router(energy_analysis_router)
     app.include_router(environment_router)
     app.include_router(notify_router)
     app.include_router(pages.router)
