@@ -1,9 +1,11 @@
 """Readings per second stored by the energy center, on SQLite and PostgreSQL.
 
 Each run parses JSON-shaped batches (as the HTTP endpoint does), validates every row,
-inserts with the idempotent key and, in the ``+ intervals`` rows, recomputes the touched
-15-minute, hourly and daily buckets. The floor is a bare SQLAlchemy ``executemany``
-INSERT of the same rows: what the database alone costs.
+inserts with the idempotent key (executemany on sqlite3, COPY on psycopg, into a staging
+table, then INSERT ... SELECT ... ON CONFLICT DO NOTHING) and, in the ``+ intervals``
+rows, recomputes the touched 15-minute, hourly and daily buckets. Two floors: a bare
+SQLAlchemy ``executemany`` INSERT of the same rows, and the driver's bulk path alone
+(sqlite3 ``executemany``, psycopg binary ``COPY``) straight into the readings table.
 
     .venv/bin/python bench/energy_ingest.py --readings 100000
     NEVPORT_TEST_POSTGRES_URL=postgresql+psycopg://... .venv/bin/python bench/energy_ingest.py
@@ -29,6 +31,7 @@ from nevport.energy import service
 from nevport.energy.ingest import ingest
 from nevport.energy.models import MeterLevel, Reading
 from nevport.energy.quantities import Quantity
+from nevport.energy.rawdb import Raw
 from nevport.energy.schemas import ChannelCreate, IngestBatch, MeterCreate
 from nevport.park.models import Enterprise, Sector
 
@@ -64,7 +67,7 @@ def _setup(database: Database) -> tuple[int, list[int]]:
 
 def _batches(n: int, start: datetime) -> list[list[dict[str, object]]]:
     """``n`` readings: every meter once per second, counters rising 0.01 kWh a second."""
-    rows = []
+    rows: list[dict[str, object]] = []
     for i in range(n):
         second, meter = divmod(i, METERS)
         rows.append(
@@ -107,13 +110,45 @@ def _floor(database: Database, channel_ids: list[int], n: int, start: datetime) 
     return time.perf_counter() - began
 
 
+def _driver_floor(database: Database, channel_ids: list[int], n: int, start: datetime) -> float:
+    """The same rows through the driver's bulk path alone: no parsing, no checks, no ORM."""
+    began = time.perf_counter()
+    for b in range(0, n, BATCH):
+        rows = [
+            (channel_ids[i % METERS], start + timedelta(seconds=i // METERS), i)
+            for i in range(b, min(n, b + BATCH))
+        ]
+        with database.session() as session:
+            raw = Raw(session)
+            if raw.sqlite:
+                raw.many(
+                    "INSERT INTO energy_readings (channel_id, ts, value, flags) "
+                    "VALUES (?, ?, ?, 0)",
+                    [(c, raw.ts(t), v) for c, t, v in rows],
+                )
+            else:
+                with (
+                    raw.dbapi.cursor() as cursor,
+                    cursor.copy(
+                        "COPY energy_readings (channel_id, ts, value, flags) "
+                        "FROM STDIN (FORMAT BINARY)"
+                    ) as copy,
+                ):
+                    copy.set_types(["int4", "timestamptz", "int8", "int2"])
+                    for c, t, v in rows:
+                        copy.write_row((c, t, v, 0))
+    return time.perf_counter() - began
+
+
 def _run(name: str, make: Callable[[], Database], n: int) -> None:
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
-    for label in ("raw", "+ intervals", "floor"):
+    for label in ("raw", "+ intervals", "floor (SQLAlchemy)", "floor (driver)"):
         database = make()
         enterprise_id, channel_ids = _setup(database)
-        if label == "floor":
+        if label == "floor (SQLAlchemy)":
             seconds = _floor(database, channel_ids, n, base)
+        elif label == "floor (driver)":
+            seconds = _driver_floor(database, channel_ids, n, base)
         else:
             seconds = _nevport(database, enterprise_id, _batches(n, base), label != "raw")
         print(f"| {name} | {label} | {n:,} | {seconds:.2f} s | {n / seconds:,.0f} |")

@@ -190,3 +190,16 @@ def test_power_series_for_the_environment_consumer(database: Database, plant: Pl
     assert derived.unit == "W"
     assert [p.value for p in derived.points] == [D(12000), D(12000), None]  # 3 kWh per quarter
     assert [c.id for c in found] == [plant.power_channel]
+
+
+def test_partly_replayed_batch_stores_only_the_new_readings(
+    database: Database, plant: Plant
+) -> None:
+    store(database, plant, rows(DAY, ["100", "101.5"]))
+    overlap = rows(DAY, ["100", "101.5", "103.25", "110"])  # two replays, two new
+    with database.session() as session:
+        result = ingest(session, plant.enterprise_id, overlap, zone=SHANGHAI, now=NOW)
+        count = session.scalar(select(func.count()).select_from(Reading))
+    assert (result.accepted, result.duplicates, result.channels, count) == (2, 2, 1, 4)
+    assert day_total(database, plant) == D(10)
+    assert day_total(database, plant, Resolution.day) == D(10)

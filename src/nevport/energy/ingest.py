@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from nevport.energy.aggregate import recompute
-from nevport.energy.models import Channel, Meter, Reading
+from nevport.energy.aggregate import Span, recompute_many
+from nevport.energy.models import Channel, Meter
 from nevport.energy.quantities import to_stored
+from nevport.energy.rawdb import Raw
 from nevport.energy.schemas import IngestResult, ReadingIn, RowError
 from nevport.errors import InvalidInput
 
@@ -35,16 +37,25 @@ class BatchRefused(InvalidInput):
         self.errors = errors
 
 
+@dataclass(frozen=True)
+class _Target:
+    id: int
+    unit: str
+    counter: bool
+
+
 def _channels(
     session: Session, enterprise_id: int, codes: set[str]
-) -> dict[tuple[str, str], Channel]:
-    rows = session.scalars(
-        select(Channel)
+) -> dict[tuple[str, str], _Target]:
+    rows = session.execute(
+        select(Meter.code, Channel.quantity, Channel.id, Channel.unit)
         .join(Meter, Channel.meter_id == Meter.id)
         .where(Meter.enterprise_id == enterprise_id, Meter.code.in_(codes))
-        .options(selectinload(Channel.meter), selectinload(Channel.history))
     )
-    return {(c.meter.code, c.quantity.value): c for c in rows}
+    return {
+        (code, quantity.value): _Target(cid, unit, quantity.is_counter)
+        for code, quantity, cid, unit in rows
+    }
 
 
 class _Bad(Exception):
@@ -54,25 +65,31 @@ class _Bad(Exception):
         self.reason = reason
 
 
-def _value(row: ReadingIn, channel: Channel) -> Decimal | None:
+def _value(row: ReadingIn, channel: _Target) -> int | None:
+    """The value in micro-units of the stored unit, or _Bad naming the reason."""
     value = row.value
     if value is None:
         return None
     if not value.is_finite() or abs(value) > MAX_ABS:
         raise _Bad("value", f"{value} is out of range (|value| <= {MAX_ABS})")
-    try:
-        value = to_stored(row.quantity, value, row.unit or channel.unit)
-    except InvalidInput as exc:
-        raise _Bad("unit", exc.message) from None
-    if channel.quantity.is_counter and value < 0:
+    if row.unit is not None and row.unit != channel.unit:
+        try:
+            value = to_stored(row.quantity, value, row.unit)
+        except InvalidInput as exc:
+            raise _Bad("unit", exc.message) from None
+    if channel.counter and value < 0:
         raise _Bad("value", f"counter reading {value} is negative")
-    if value.scaleb(6) != value.scaleb(6).to_integral_value():
+    scaled = value.scaleb(6)
+    whole = int(scaled)
+    if scaled != whole:
         raise _Bad("value", f"{value} has more than 6 decimal places")
-    return value
+    return whole
 
 
-def _check(row: ReadingIn, channel: Channel | None, now: datetime) -> dict[str, object]:
-    """The row to insert, or _Bad naming the field and the reason."""
+def _check(
+    row: ReadingIn, channel: _Target | None, now: datetime
+) -> tuple[int, datetime, int | None]:
+    """The (channel, UTC time, micro-value) to insert, or _Bad naming the field and reason."""
     if channel is None:
         raise _Bad("meter", f"meter {row.meter!r} has no {row.quantity.value} channel")
     if row.ts.tzinfo is None:
@@ -82,20 +99,36 @@ def _check(row: ReadingIn, channel: Channel | None, now: datetime) -> dict[str, 
         raise _Bad("ts", f"{ts.isoformat()} is in the future (now {now.isoformat()})")
     if ts < now - LATE_LIMIT:
         raise _Bad("ts", f"{ts.isoformat()} is older than {LATE_LIMIT.days} days")
-    return {"channel_id": channel.id, "ts": ts, "value": _value(row, channel), "flags": 0}
+    return channel.id, ts, _value(row, channel)
 
 
-def _insert_new(session: Session, rows: list[dict[str, object]]) -> list[tuple[int, datetime]]:
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = (
-        module.insert(Reading)
-        .on_conflict_do_nothing(index_elements=["channel_id", "ts"])
-        .returning(Reading.channel_id, Reading.ts)
-    )
-    # executemany with RETURNING keeps one round trip per batch on both drivers
-    result = session.execute(stmt, rows)
-    return [(cid, ts) for cid, ts in result]
+def _insert_new(raw: Raw, rows: list[tuple[int, datetime, int | None]]) -> dict[int, Span]:
+    """Insert what is not stored yet; the time span of the new rows of each channel.
+
+    A batch of only new readings is written once, in bulk; one holding replays goes to
+    a staging table in bulk (COPY on PostgreSQL), then one INSERT ... SELECT ... ON
+    CONFLICT DO NOTHING keeps the first copy of every reading.
+    """
+    encoded = [(cid, raw.ts(ts), value) for cid, ts, value in rows]
+    if raw.insert_all_new(encoded):
+        new: list[tuple[int, Any]] = [(cid, ts) for cid, ts, _ in rows]
+    else:
+        raw.stage(encoded)
+        new = raw.run(
+            "INSERT INTO energy_readings (channel_id, ts, value, flags) "
+            "SELECT channel_id, ts, value, 0 FROM energy_staging WHERE true "
+            "ON CONFLICT (channel_id, ts) DO NOTHING RETURNING channel_id, ts"
+        )
+    lo: dict[int, Any] = {}
+    hi: dict[int, Any] = {}
+    count: dict[int, int] = defaultdict(int)
+    for cid, ts in new:  # datetimes, stored text and timestamptz all order by time
+        if cid not in lo or ts < lo[cid]:
+            lo[cid] = ts
+        if cid not in hi or ts > hi[cid]:
+            hi[cid] = ts
+        count[cid] += 1
+    return {cid: Span(raw.from_ts(lo[cid]), raw.from_ts(hi[cid]), count[cid]) for cid in lo}
 
 
 def ingest(
@@ -110,7 +143,7 @@ def ingest(
     """Validate every row, then store the new ones and recompute the buckets they touch."""
     now = now or datetime.now(UTC)
     channels = _channels(session, enterprise_id, {r.meter for r in readings})
-    rows: dict[tuple[object, object], dict[str, object]] = {}
+    rows: dict[tuple[int, datetime], tuple[int, datetime, int | None]] = {}
     errors: list[RowError] = []
     for i, reading in enumerate(readings):
         try:
@@ -118,8 +151,8 @@ def ingest(
         except _Bad as bad:
             errors.append(RowError(row=i, field=bad.field, reason=bad.reason))
             continue
-        key = (row["channel_id"], row["ts"])
-        if key in rows and rows[key]["value"] != row["value"]:
+        key = (row[0], row[1])
+        if key in rows and rows[key][2] != row[2]:
             errors.append(
                 RowError(
                     row=i, field="value", reason="same meter and time twice with different values"
@@ -128,18 +161,13 @@ def ingest(
         rows[key] = row
     if errors:
         raise BatchRefused(errors)
-    inserted = _insert_new(session, list(rows.values()))
-    spans: dict[int, list[datetime]] = defaultdict(list)
-    for channel_id, ts in inserted:
-        spans[channel_id].append(ts if ts.tzinfo else ts.replace(tzinfo=UTC))
-    by_id = {c.id: c for c in channels.values()}
-    touched = 0
-    if aggregate:
-        for channel_id, stamps in spans.items():
-            channel = by_id[channel_id]
-            if channel.quantity.is_counter:
-                recompute(session, channel, min(stamps), max(stamps), zone)
-                touched += 1
+    raw = Raw(session)
+    spans = _insert_new(raw, list(rows.values()))
+    counters = {c.id for c in channels.values() if c.counter}
+    touched = {cid: span for cid, span in spans.items() if cid in counters}
+    if aggregate and touched:
+        recompute_many(session, touched, zone)
+    accepted = sum(span.count for span in spans.values())
     return IngestResult(
-        accepted=len(inserted), duplicates=len(readings) - len(inserted), channels=touched
+        accepted=accepted, duplicates=len(readings) - accepted, channels=len(touched)
     )
