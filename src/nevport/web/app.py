@@ -22,6 +22,8 @@ from nevport.auth.deps import enterprise_guard
 from nevport.auth.ratelimit import LoginThrottle
 from nevport.config import Settings
 from nevport.db.engine import Database
+from nevport.energy.alarms.api import router as energy_alarms_router
+from nevport.energy.alarms.loop import alarm_loop
 from nevport.energy.analysis.api import router as energy_analysis_router
 from nevport.energy.api import router as energy_router
 from nevport.energy.receiver import mqtt_receiver
@@ -36,7 +38,7 @@ from nevport.web.background import BackgroundTask, lifespan_for
 from nevport.web.limits import BodySizeLimit
 
 # Long-running loops of each domain (collectors' receivers, rule engines, notifiers).
-BACKGROUND_TASKS: list[BackgroundTask] = [notify_delivery.run, mqtt_receiver]
+BACKGROUND_TASKS: list[BackgroundTask] = [notify_delivery.run, mqtt_receiver, alarm_loop]
 BACKGROUND_TASKS.append(supervision_loop)  # environmental rules over new stored power
 
 
@@ -60,6 +62,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(park_router)
     app.include_router(energy_router)
     app.include_router(energy_analysis_router)
+    app.include_router(energy_alarms_router)
     app.include_router(environment_router)
     app.include_router(notify_router)
     app.include_router(pages.router)

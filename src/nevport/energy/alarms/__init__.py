@@ -1,0 +1,1 @@
+"""Energy alarms: rules over channels, an alarm lifecycle with history, webhooks."""
