@@ -88,6 +88,8 @@ def navigation(principal: Principal | None, path: str) -> list[NavItem]:
     elif principal.role.is_enterprise_role and principal.enterprise_id is not None:
         own = f"/enterprises/{principal.enterprise_id}"
         items.append(NavItem(own, "nav.my_enterprise", path.startswith("/enterprises")))
+    if principal.role.sees_all_enterprises or principal.role.is_enterprise_role:
+        items.append(NavItem("/environment", "nav.environment", "environment" in path))
     return items
 
 

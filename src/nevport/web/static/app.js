@@ -1,7 +1,7 @@
 /* nevport portal charts.
  *
  * The server renders every chart as a spec in <script id="chart-data" type="application/json">:
- *   {id, kind: "pie" | "bar" | "hbar", labels: [...], series: [{name, values: [...]}], unit}
+ *   {id, kind: "pie" | "bar" | "hbar" | "line", labels: [...], series: [{name, values: [...]}], unit}
  * Titles and labels arrive translated; this file only turns specs into ECharts options.
  * Loaded on every page; charts are drawn only where the page carries chart data.
  */
@@ -70,7 +70,25 @@
     };
   }
 
+  // Power over a day: labels are times, values may be null (no reading: a gap, not 0).
+  function line(spec) {
+    return {
+      color: PALETTE,
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, textStyle: AXIS },
+      grid: { left: 12, right: 24, top: 36, bottom: 8, containLabel: true },
+      xAxis: { type: "category", data: spec.labels, axisLabel: AXIS, boundaryGap: false },
+      yAxis: { type: "value", name: spec.unit || "", nameTextStyle: AXIS, axisLabel: AXIS,
+        splitLine: SPLIT },
+      series: spec.series.map(function (s) {
+        return { type: "line", name: s.name, data: s.values, step: "end", showSymbol: false,
+          connectNulls: false, areaStyle: { opacity: 0.08 } };
+      })
+    };
+  }
+
   var BUILDERS = {
+    line: line,
     pie: pie,
     bar: function (spec) { return bar(spec, false); },
     hbar: function (spec) { return bar(spec, true); }
