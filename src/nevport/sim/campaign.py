@@ -100,13 +100,20 @@ def run_campaign(
             done[i] = run_job(job)
             tick(len(job.variants))
     else:
+        # longest jobs first, so that no worker is left with a big one at the end
+        order = sorted(range(len(jobs)), key=lambda i: -_cost(jobs[i]))
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(run_job, job): i for i, job in enumerate(jobs)}
+            futures = {pool.submit(run_job, jobs[i]): i for i in order}
             for fut in as_completed(futures):
                 i = futures[fut]
                 done[i] = fut.result()
                 tick(len(jobs[i].variants))
     return [r for i in range(len(jobs)) for r in done[i]]
+
+
+def _cost(job: Job) -> float:
+    """Rough work of a job: simulated seconds x runs."""
+    return find_scenario(job.scenario).duration * len(job.variants)
 
 
 def _run_ray(jobs: list[Job], tick: Callable[[int], None]) -> dict[int, list[dict[str, Any]]]:

@@ -64,21 +64,21 @@ class Observation:
 
 @dataclass
 class Perception:
-    """Sensor configuration plus one random stream per variant.
+    """Sensor configuration plus one counter-based random stream per variant.
 
     ``weather`` is one condition for the whole batch or one per variant; its properties
-    become (B,) arrays so that a batch may mix conditions.
+    become (B,) arrays so that a batch may mix conditions. The noise of variant b in frame
+    k is a pure function of (seeds[b], k): the same alone, in any batch, in any process.
     """
 
     weather: Weather | Sequence[Weather]
     seeds: list[int]
     route_end: F64
     privileged: bool = False
-    rngs: list[np.random.Generator] = field(init=False)
     w: dict[str, F64] = field(init=False)
+    frame: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self.rngs = [np.random.default_rng(s) for s in self.seeds]
         ws = (
             [self.weather] * len(self.seeds)
             if isinstance(self.weather, Weather)
@@ -96,12 +96,31 @@ class Perception:
             "lane_noise",
         )
         self.w = {n: np.array([float(getattr(x, n)) for x in ws]) for n in names}
+        self.keys = _splitmix(np.array(self.seeds, dtype=np.uint64) % np.uint64(2**63))
 
     def draws(self, m: int) -> tuple[F64, F64]:
         """This frame's random numbers per variant: (B, 4m+1) normals, (B, m+1) uniforms."""
-        normal = np.stack([g.standard_normal(4 * m + 1) for g in self.rngs])
-        uniform = np.stack([g.random(m + 1) for g in self.rngs])
-        return normal, uniform
+        n_norm, n_uni = 4 * m + 2, m + 1
+        counter = np.uint64(self.frame) * np.uint64(1 << 20) + np.arange(
+            n_norm + n_uni, dtype=np.uint64
+        )
+        bits = _splitmix(self.keys[:, None] ^ _splitmix(counter)[None, :])
+        u = ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53  # in (0, 1)
+        self.frame += 1
+        half = n_norm // 2  # Box-Muller: two uniforms give two independent normals
+        r = np.sqrt(-2.0 * np.log(u[:, :half]))
+        theta = 2.0 * np.pi * u[:, half:n_norm]
+        normal = np.concatenate([r * np.cos(theta), r * np.sin(theta)], axis=1)
+        return normal[:, : 4 * m + 1], u[:, n_norm:]
+
+
+def _splitmix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """SplitMix64 finaliser (Steele, Lea, Flood 2014): a well-mixed 64-bit hash of x."""
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    out: NDArray[np.uint64] = z ^ (z >> np.uint64(31))
+    return out
 
 
 def _next_ahead(positions: list[float], s_front: F64) -> F64:
