@@ -2,8 +2,8 @@
 
 The sensor reports, per actor slot, relative position, velocity, class and size, with
 range, field of view, detection probability, range-dependent noise and occlusion by
-nearer actors. ``privileged=True`` returns ground truth instead. Every variant draws
-noise from its own Generator, so a variant's observations do not depend on the batch.
+nearer actors. ``privileged=True`` returns ground truth instead. Noise is counter-based
+per variant (see Perception), so a variant's observations do not depend on the batch.
 """
 
 from __future__ import annotations
