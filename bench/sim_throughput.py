@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -142,17 +143,20 @@ def bench_sumo(seconds: float) -> float:
     return rate
 
 
-def campaign_wall() -> tuple[float, int]:
+def campaign_wall() -> tuple[float, int, float]:
+    """Wall time, number of runs and CPU seconds (all processes) of the whole campaign."""
     code = (
         "import sys; from nevport.sim.cli import app; sys.argv=['sim','test','--suite','all',"
         "'--weather','all','--variants','10','--workers','2','--out',sys.argv[1]]; app()"
     )
     with tempfile.TemporaryDirectory() as out:
-        start = time.perf_counter()
+        start, cpu0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([sys.executable, "-c", code, out], check=False, capture_output=True)
         wall = time.perf_counter() - start
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
         runs = len(json.loads((Path(out) / "results.json").read_text())["runs"])
-    return wall, runs
+    return wall, runs, cpu
 
 
 def main() -> None:
@@ -170,7 +174,7 @@ def main() -> None:
         "load_average_1min": os.getloadavg()[0],
     }
     if args.campaign:
-        res["campaign_wall_s"], res["campaign_runs"] = campaign_wall()
+        res["campaign_wall_s"], res["campaign_runs"], res["campaign_cpu_s"] = campaign_wall()
     print(json.dumps({k: round(v, 2) for k, v in res.items()}, indent=1))
     if args.write:
         write_results(res)
@@ -209,7 +213,8 @@ def write_results(res: dict[str, float]) -> None:
             "",
             f"Whole library x 7 weathers x 10 variants (`nevport sim test --suite all "
             f"--weather all --variants 10 --workers 2`): {int(res['campaign_runs'])} runs in "
-            f"{res['campaign_wall_s']:.1f} s wall time.",
+            f"{res['campaign_wall_s']:.1f} s wall time, {res['campaign_cpu_s']:.1f} s of CPU time "
+            "over all processes (so about half of that on two otherwise idle cores).",
         ]
     section = "\n".join(lines) + "\n"
     start = text.find("## Simulation")
