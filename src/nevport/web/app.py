@@ -26,6 +26,8 @@ from nevport.energy.alarms.api import router as energy_alarms_router
 from nevport.energy.alarms.loop import alarm_loop
 from nevport.energy.analysis.api import router as energy_analysis_router
 from nevport.energy.api import router as energy_router
+from nevport.energy.control.api import router as energy_control_router
+from nevport.energy.control.loop import control_loop
 from nevport.energy.receiver import mqtt_receiver
 from nevport.environment.api import router as environment_router
 from nevport.environment.supervise import supervision_loop
@@ -38,7 +40,12 @@ from nevport.web.background import BackgroundTask, lifespan_for
 from nevport.web.limits import BodySizeLimit
 
 # Long-running loops of each domain (collectors' receivers, rule engines, notifiers).
-BACKGROUND_TASKS: list[BackgroundTask] = [notify_delivery.run, mqtt_receiver, alarm_loop]
+BACKGROUND_TASKS: list[BackgroundTask] = [
+    notify_delivery.run,
+    mqtt_receiver,
+    alarm_loop,
+    control_loop,
+]
 BACKGROUND_TASKS.append(supervision_loop)  # environmental rules over new stored power
 
 
@@ -63,6 +70,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(energy_router)
     app.include_router(energy_analysis_router)
     app.include_router(energy_alarms_router)
+    app.include_router(energy_control_router)
     app.include_router(environment_router)
     app.include_router(notify_router)
     app.include_router(pages.router)

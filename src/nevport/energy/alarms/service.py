@@ -16,6 +16,7 @@ from nevport.energy.alarms.conditions import Change, Sample, cleared, raised
 from nevport.energy.alarms.models import Alarm, AlarmRule, AlarmState, AlarmTransition, RuleKind
 from nevport.energy.alarms.schemas import AlarmOut, RuleCreate, RuleOut, TransitionOut
 from nevport.energy.analysis import anomaly
+from nevport.energy.control import service as control
 from nevport.energy.intervals import Resolution
 from nevport.energy.models import Reading
 from nevport.energy.quantities import Quantity
@@ -202,6 +203,8 @@ def _apply(
             )
             session.add(open_alarm)
             _move(session, open_alarm, AlarmState.active, change.at, None, change.message[:500])
+            # rule-driven control: proposals only, each waits for a person to confirm
+            control.propose_for_alarm(session, rule.id, open_alarm.id, datetime.now(UTC))
         elif not change.firing and open_alarm is not None:
             open_alarm.cleared_at = change.at
             _move(session, open_alarm, AlarmState.cleared, change.at, None, change.message[:500])

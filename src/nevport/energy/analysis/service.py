@@ -77,7 +77,7 @@ def record_temperatures(
     return Stored(inserted=inserted, updated=updated)
 
 
-def _energy_channel(session: Session, enterprise_id: int, channel_id: int) -> ChannelOut:
+def active_energy_channel(session: Session, enterprise_id: int, channel_id: int) -> ChannelOut:
     channel = energy.get_channel(session, enterprise_id, channel_id)
     if channel.quantity is not Quantity.active_energy_import:
         raise InvalidInput(
@@ -123,7 +123,7 @@ def tou(
     tariff: Tariff,
     zone: ZoneInfo,
 ) -> CostOut:
-    _energy_channel(session, enterprise_id, channel_id)
+    active_energy_channel(session, enterprise_id, channel_id)
     result = cost.tou_cost(
         _quarters(session, enterprise_id, channel_id, start, end, zone), tariff, zone
     )
@@ -163,7 +163,7 @@ def bill(
     contracted_kva: Decimal | None = None,
 ) -> BillOut:
     """A month's bill for an incomer: TOU energy, basic charge, power-factor adjustment."""
-    channel = _energy_channel(session, enterprise_id, channel_id)
+    channel = active_energy_channel(session, enterprise_id, channel_id)
     start, end = month_span(month, zone)
     quarters = _quarters(session, enterprise_id, channel_id, start, end, zone)
     reactive = energy.find_channels(
@@ -316,7 +316,7 @@ def savings(
     target: float,
     confidence: float,
 ) -> SavingsOut:
-    _energy_channel(session, enterprise_id, channel_id)
+    active_energy_channel(session, enterprise_id, channel_id)
     base_days, skipped_b = _days(session, enterprise_id, channel_id, *base, zone)
     report_days, skipped_r = _days(session, enterprise_id, channel_id, *reporting, zone)
     if (
