@@ -54,6 +54,9 @@ BROKEN = [
     ('s: "$gap + 20"', 's: "gap + 20"', (10, "actors[0].s", "written $name")),
     ("duration: 3", "duration: 3\nduration: 4", (6, "duration", "duplicate key")),
     ("    do: [", "    do: [[", (15, "<syntax>", "")),
+    ("duration: 3", "duration: 3\ncriteria: [no_crash]", (6, "criteria[0]", "unknown criterion")),
+    ("duration: 3", "duration: 3\nweathers: [sunny]", (6, "weathers[0]", "expected one of clear")),
+    ("range: [20, 40]", "normal: [30, -2]", (7, "parameters.gap.normal", "must be positive")),
 ]
 
 
