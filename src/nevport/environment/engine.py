@@ -54,8 +54,11 @@ class Engine:
         rule_configs: Mapping[str, Mapping[str, Any]] | None = None,
         periods: Sequence[Period] = (),
         rules: Sequence[Rule] | None = None,
+        *,
+        skip_quiet: bool = True,
     ):
         self.topology = topology
+        self.skip_quiet = skip_quiet  # False steps every rule every sample (tests compare)
         self.rules = list(rules) if rules is not None else build_rules(topology, rule_configs)
         self.periods = tuple(periods)
         self.thresholds = topology.thresholds()
@@ -64,6 +67,7 @@ class Engine:
         n = len(topology.facilities)
         self._no_upstream: F64 = np.full(n, np.nan)
         self._none_curtailed: Mask = np.zeros(n, dtype=bool)
+        self._curtailed: Mask = self._none_curtailed
 
     def step(self, t: int, power: F64, upstream: F64 | None = None) -> list[Event]:
         """Take the sample at ``t`` [s] (power (n,) [W], NaN missing); return its events."""
@@ -90,8 +94,14 @@ class Engine:
             thresholds=self.thresholds,
             topology=self.topology,
         )
+        moved = bool(changed.any())
+        if curtailed is not self._curtailed:
+            moved = moved or not np.array_equal(curtailed, self._curtailed)
+            self._curtailed = curtailed
         events: list[Event] = []
         for rule in self.rules:
+            if self.skip_quiet and rule.quiet(tick, moved):
+                continue
             events.extend(rule.step(tick))
         return events
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +95,16 @@ class ThresholdArrays:
     hysteresis_w: F64
     min_state_s: I64
 
+    @cached_property
+    def running_low_w(self) -> F64:
+        """[W] where a running facility stops running (the hysteresis band below)."""
+        return self.running_w - self.hysteresis_w
+
+    @cached_property
+    def standby_low_w(self) -> F64:
+        """[W] where a powered facility goes off."""
+        return self.standby_w - self.hysteresis_w
+
     @classmethod
     def of(cls, items: list[Thresholds]) -> ThresholdArrays:
         def column(name: str, dtype: type) -> npt.NDArray[np.generic]:
@@ -111,11 +122,12 @@ class ThresholdArrays:
 def raw_state(power: F64, previous: I8, th: ThresholdArrays) -> I8:
     """The instantaneous state of each facility, given the previous one (for hysteresis)."""
     # Lowering a boundary by the hysteresis band while already above it keeps the state.
-    run_at = np.where(previous == RUNNING, th.running_w - th.hysteresis_w, th.running_w)
-    on_at = np.where(previous >= STANDBY, th.standby_w - th.hysteresis_w, th.standby_w)
-    with np.errstate(invalid="ignore"):
-        level = (power >= on_at).astype(np.int8) + (power >= run_at).astype(np.int8)
-    return np.where(np.isnan(power), UNKNOWN, level).astype(np.int8)
+    # (Comparisons with NaN are False and raise no warning; NaN is marked below.)
+    run_at = np.where(previous == RUNNING, th.running_low_w, th.running_w)
+    on_at = np.where(previous >= STANDBY, th.standby_low_w, th.standby_w)
+    level: I8 = (power >= on_at).view(np.int8) + (power >= run_at).view(np.int8)
+    level[np.isnan(power)] = UNKNOWN
+    return level
 
 
 def advance(vector: StateVector, t: int, power: F64, th: ThresholdArrays) -> Mask:

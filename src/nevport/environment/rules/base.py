@@ -68,6 +68,13 @@ class Rule(ABC):
     def step(self, tick: Tick) -> list[Event]:
         """Events opened, escalated or closed at ``tick``."""
 
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        """True when ``step(tick)`` would return nothing and change nothing, so the engine
+        may skip it. ``moved``: some state (or the curtailed set) changed at ``tick``.
+        Most samples change no state; skipping then is what makes a year of replay fast,
+        and it must stay exact (tests compare against stepping every rule every tick)."""
+        return False
+
 
 REGISTRY: dict[str, type[Rule]] = {}
 R = TypeVar("R", bound=type[Rule])
@@ -106,11 +113,16 @@ def build_rules(topology: Topology, configs: Mapping[str, Mapping[str, Any]] | N
     return rules
 
 
+NEVER = 2**62  # [s] a wake-up time that never comes
+
+
 class Sustained:
     """Tracks a condition over m units; an event opens once it has held ``min_s``.
 
     ``describe(i, since)`` builds the open event of unit ``i``; the tracker re-emits it
-    with a higher grade or an end time as the condition lasts or clears.
+    with a higher grade or an end time as the condition lasts or clears. ``wake`` is the
+    first time at which an unchanged condition would still produce something (an event
+    coming due or changing grade); before it, an unchanged condition needs no update.
     """
 
     def __init__(self, m: int, min_s: int, steps: GradeSteps):
@@ -118,6 +130,13 @@ class Sustained:
         self.steps = steps
         self.since: I64 = np.full(m, -1, dtype=np.int64)
         self.open: dict[int, Event] = {}
+        self.wake = 0  # [s] step at the first sample whatever happens
+        self.waiting = True  # some unit's condition holds (open or not yet due)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing holds: an all-false condition would change nothing."""
+        return not self.waiting
 
     def update(
         self,
@@ -130,6 +149,8 @@ class Sustained:
         """``lost`` marks units whose data went missing (reason of a close); ``began``,
         when given, dates each condition from the states' own start times rather than
         from this sample, so the debounce delay is not counted twice."""
+        if not self.waiting and not condition.any():
+            return []  # nothing held before, nothing holds now: the common sample
         started = condition & (self.since < 0)
         self.since[started] = t if began is None else np.minimum(began[started], t)
         self.since[~condition] = -1
@@ -146,14 +167,34 @@ class Sustained:
             if grade is not event.grade:
                 self.open[i] = event = _with_grade(event, grade)
                 out.append(event)
-        due = np.flatnonzero(condition & (self.since >= 0) & (t - self.since >= self.min_s))
+        holding = condition & (self.since >= 0)
+        due = np.flatnonzero(holding & (t - self.since >= self.min_s))
         for unit in due.tolist():
             if unit not in self.open:
                 event = describe(unit, int(self.since[unit]))
                 event = _with_grade(event, self.steps.grade(t - event.start_s))
                 self.open[unit] = event
                 out.append(event)
+        self._plan(t, holding)
         return out
+
+    def _plan(self, t: int, holding: Mask) -> None:
+        self.waiting = bool(self.open) or bool(holding.any())
+        wake = NEVER
+        if self.open:
+            holding = holding.copy()
+            holding[list(self.open)] = False
+            for event in self.open.values():
+                for step in (self.steps.yellow_s, self.steps.red_s):
+                    if event.start_s + step > t:
+                        wake = min(wake, event.start_s + step)
+        if holding.any():
+            wake = min(wake, int(self.since[holding].min()) + self.min_s)
+        self.wake = wake
+
+    def quiet(self, t: int, moved: bool) -> bool:
+        """For a condition of states only: unchanged states and nothing due before ``wake``."""
+        return not moved and t < self.wake
 
 
 def _with_grade(event: Event, grade: Grade) -> Event:

@@ -32,6 +32,9 @@ class Curtailment(Rule):
             len(topology.facilities), config.min_duration_s, config.grade_steps(Grade.yellow)
         )
 
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        return self.tracker.quiet(tick.t, moved)  # ``moved`` covers the curtailed set
+
     def step(self, tick: Tick) -> list[Event]:
         state = tick.states.state
         condition = self.production & tick.curtailed & (state == RUNNING)

@@ -30,6 +30,9 @@ class Offline(Rule):
             len(topology.facilities), config.min_duration_s, config.grade_steps()
         )
 
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        return self.tracker.quiet(tick.t, moved)
+
     def step(self, tick: Tick) -> list[Event]:
         missing = tick.states.state == UNKNOWN
 
@@ -77,6 +80,9 @@ class SuspiciousZero(Rule):
         self.tracker = Sustained(
             len(topology.facilities), config.min_duration_s, config.grade_steps(Grade.yellow)
         )
+
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        return not self.watched.any() and self.tracker.idle  # no upstream meter at all
 
     def step(self, tick: Tick) -> list[Event]:
         zero_below = self.cfg.zero_fraction * tick.thresholds.rated_w

@@ -39,6 +39,17 @@ class RatioDrift(LinkRule):
         self.average = self.expected.copy()
         self.last_t: int | None = None
         self.tracker = Sustained(len(self.prod), config.min_duration_s, config.grade_steps())
+        self.armed: bool | None = None  # some link with a ratio has both facilities running
+
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        if moved or self.armed is None:
+            state = tick.states.state
+            both = (state[self.prod] == RUNNING) & (state[self.treat] == RUNNING)
+            self.armed = bool((both & np.isfinite(self.expected)).any())
+        if self.armed or not self.tracker.idle:
+            return False
+        self.last_t = tick.t  # the average's clock runs on, as a step would move it
+        return True
 
     def step(self, tick: Tick) -> list[Event]:
         dt = 0 if self.last_t is None else tick.t - self.last_t

@@ -45,6 +45,9 @@ class TreatmentOff(LinkRule):
         self.cfg = config
         self.tracker = Sustained(len(self.prod), config.min_duration_s, config.grade_steps())
 
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        return self.tracker.quiet(tick.t, moved)
+
     def step(self, tick: Tick) -> list[Event]:
         state = tick.states.state
         condition = (state[self.prod] == RUNNING) & (state[self.treat] == OFF)
@@ -91,6 +94,17 @@ class UnderLoad(LinkRule):
         assert isinstance(config, UnderLoadConfig)
         self.cfg = config
         self.tracker = Sustained(len(self.prod), config.min_duration_s, config.grade_steps())
+        self.armed: bool | None = None  # some link could be under-loaded in these states
+
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        # Power is compared only where production runs and treatment is powered; with no
+        # such link (most of the night) and nothing held, the step is a no-op.
+        if moved or self.armed is None:
+            state = tick.states.state
+            self.armed = bool(
+                ((state[self.prod] == RUNNING) & (state[self.treat] >= STANDBY)).any()
+            )
+        return not self.armed and self.tracker.idle
 
     def step(self, tick: Tick) -> list[Event]:
         state = tick.states.state
@@ -142,6 +156,9 @@ class StartStopLag(LinkRule):
         self.cfg = config
         # When each facility last entered running [s]; -1 before the first run.
         self.run_start = np.full(len(topology.facilities), -1, dtype=np.int64)
+
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        return not moved
 
     def step(self, tick: Tick) -> list[Event]:
         if not tick.changed.any():

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from nevport.environment.events import Event, Grade
-from nevport.environment.rules.base import Rule, RuleConfig, Tick, register
+from nevport.environment.rules.base import NEVER, Rule, RuleConfig, Tick, register
 from nevport.environment.rules.linkage import LinkRule
 from nevport.environment.states import RUNNING, UNKNOWN
 from nevport.environment.topology import FacilityKind, Topology
@@ -32,6 +32,10 @@ class AbnormalStop(LinkRule):
         assert isinstance(config, AbnormalStopConfig)
         self.cfg = config
         self.pending: dict[int, int] = {}  # link -> when the treatment stopped [s]
+
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        due = min(self.pending.values(), default=NEVER - self.cfg.grace_s) + self.cfg.grace_s
+        return not moved and tick.t < due
 
     def step(self, tick: Tick) -> list[Event]:
         state, since = tick.states.state, tick.states.since
@@ -83,6 +87,9 @@ class Cycling(Rule):
         self.cfg = config
         self.treatment = topology.kind_mask(FacilityKind.treatment)
         self.starts: dict[int, deque[int]] = {}
+
+    def quiet(self, tick: Tick, moved: bool) -> bool:
+        return not moved  # only a state change is a start
 
     def step(self, tick: Tick) -> list[Event]:
         entered = tick.changed & (tick.states.state == RUNNING) & self.treatment
