@@ -135,3 +135,14 @@ def test_custom_weather_by_parameters_changes_the_outcome() -> None:
     icy = runner.invoke(app, [*base, "--weather", "clear:mu=0.15"])
     assert dry.exit_code == 0, dry.output
     assert icy.exit_code == 1, icy.output
+
+
+def test_map_draws_an_svg_and_refuses_unknown_maps(tmp_path: Path) -> None:
+    out = tmp_path / "m.svg"
+    res = runner.invoke(app, ["map", "urban_signal", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().startswith("<svg")
+    assert "urban_signal" in res.output
+    bad = runner.invoke(app, ["map", "atlantis"])
+    assert bad.exit_code == 2
+    assert bad.output.startswith("error: unknown map 'atlantis'")

@@ -16,6 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from nevport.sim.campaign import plan, run_campaign, suite_ids
 from nevport.sim.errors import SimError
+from nevport.sim.maps import load_map
+from nevport.sim.plot import map_svg
 from nevport.sim.report import write_all
 from nevport.sim.runner import run_variants
 from nevport.sim.scenario import find_scenario, library, load_scenario
@@ -161,6 +163,19 @@ def campaign_cmd(
         f"{out / 'report.html'}"
     )
     raise typer.Exit(1 if failed else 0)
+
+
+@app.command("map")
+@user_errors
+def map_cmd(
+    name: Annotated[str, typer.Argument(help="Library map name or a map file.")],
+    out: Annotated[Path, typer.Option(help="SVG file to write.")] = Path("map.svg"),
+    width: Annotated[int, typer.Option(min=100)] = 800,
+) -> None:
+    """Draw a map (lanes, markings, signals, crosswalks, obstacles) as SVG."""
+    road = load_map(name)
+    out.write_text(map_svg(road, width), encoding="utf-8")
+    typer.echo(f"{road.id}: {road.length:.0f} m, {len(road.lanes)} lanes -> {out}")
 
 
 @app.command()
