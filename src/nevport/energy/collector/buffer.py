@@ -7,6 +7,7 @@ them; a replay after a crash is harmless because the center ingests idempotently
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS readings (
 CREATE INDEX IF NOT EXISTS readings_waiting ON readings (state, id);
 """
 WAITING, SENT, REFUSED = 0, 1, 2
+FLUSH_S = 0.2  # [s] group commit period: one fsync for every poll of the last 0.2 s
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,38 @@ class Buffer:
 
     def close(self) -> None:
         self.db.close()
+
+
+class Writer:
+    """Group commit for the pollers: rows are collected in memory and committed together
+    every ``FLUSH_S`` from a worker thread, on a connection of their own.
+
+    One fsync per poll stalls the event loop at a few hundred meters a second (each
+    commit waits for the disk); one per period does not. The forwarder only reads
+    committed rows, so at-least-once is unchanged. A crash can cost the polls of the
+    last period before they were committed: those readings never left the collector,
+    and the meter's register still holds their energy for the next poll.
+    """
+
+    def __init__(self, path: Path):
+        self.buffer = Buffer(path)
+        self.rows: list[Row] = []
+
+    def add(self, rows: Iterable[Row]) -> None:
+        self.rows.extend(rows)
+
+    async def flush(self) -> None:
+        if self.rows:
+            rows, self.rows = self.rows, []
+            await asyncio.to_thread(self.buffer.put, rows)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_S)
+            await self.flush()
+
+    def close(self) -> None:
+        if self.rows:
+            self.buffer.put(self.rows)
+            self.rows = []
+        self.buffer.close()

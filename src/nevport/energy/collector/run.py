@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
+import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
-from nevport.energy.collector.buffer import REFUSED, SENT, Buffer, Row
+from nevport.energy.collector.buffer import REFUSED, SENT, Buffer, Row, Writer
 from nevport.energy.collector.config import Device, SiteConfig
 from nevport.energy.collector.drivers import make_driver
 from nevport.energy.protocols.errors import DecodeError
@@ -37,12 +40,30 @@ def _stamp(now: datetime) -> str:
     return now.replace(microsecond=0).isoformat()
 
 
-async def poll(device: Device, buffer: Buffer, health: Health) -> None:
-    """Read ``device`` every ``interval_s``; every reading is in the buffer before the next."""
+def _phase(device: Device) -> float:
+    """A fixed offset within the interval [s], so a thousand meters are not read at once."""
+    return (zlib.crc32(device.code.encode()) % 1000) / 1000 * device.interval_s
+
+
+def _until_next(device: Device, phase: float) -> float:
+    """Seconds to the device's next slot on its grid (k * interval + phase, wall clock)."""
+    now = time.time()
+    slot = (math.floor((now - phase) / device.interval_s) + 1) * device.interval_s + phase
+    return slot - now
+
+
+async def poll(device: Device, writer: Writer, health: Health) -> None:
+    """Read ``device`` once per slot of its interval; readings go to the buffer's writer.
+
+    Slots sit on a wall-clock grid, so timestamps cut to whole seconds stay one per
+    interval however long a read takes; a device that stops answering is retried with
+    backoff instead.
+    """
     driver = make_driver(device)
+    phase = _phase(device)
     backoff = device.interval_s
+    await asyncio.sleep(_until_next(device, phase))
     while True:
-        started = asyncio.get_running_loop().time()
         now = datetime.now(UTC)
         for attempt in range(device.retries + 1):
             try:
@@ -52,16 +73,16 @@ async def poll(device: Device, buffer: Buffer, health: Health) -> None:
             except (TimeoutError, OSError, asyncio.IncompleteReadError):
                 health.fail("timeout")
             else:
-                buffer.put(Row(device.code, q, _stamp(now), str(v), u) for q, v, u in values)
+                writer.add(Row(device.code, q, _stamp(now), str(v), u) for q, v, u in values)
                 health.online, health.last_seen = True, _stamp(now)
                 health.polls += 1
                 backoff = device.interval_s
                 break
             if attempt == device.retries:
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
-        wait = backoff if not health.online else device.interval_s
-        elapsed = asyncio.get_running_loop().time() - started
-        await asyncio.sleep(max(0.0, wait - elapsed))
+        if not health.online:
+            await asyncio.sleep(backoff - device.interval_s)
+        await asyncio.sleep(_until_next(device, phase))
 
 
 async def forward(config: SiteConfig, buffer: Buffer, stats: dict[str, int]) -> None:
@@ -100,9 +121,11 @@ async def forward(config: SiteConfig, buffer: Buffer, stats: dict[str, int]) -> 
 
 async def collect(config: SiteConfig, *, report_s: float = 10.0) -> None:
     buffer = Buffer(config.buffer)
+    writer = Writer(config.buffer)
     health = {d.code: Health() for d in config.devices}
     stats: dict[str, int] = {}
-    tasks = [asyncio.create_task(poll(d, buffer, health[d.code])) for d in config.devices]
+    tasks = [asyncio.create_task(poll(d, writer, health[d.code])) for d in config.devices]
+    tasks.append(asyncio.create_task(writer.run()))
     if config.center.transport == "mqtt":
         from nevport.energy.collector.mqtt_forward import forward_mqtt
 
@@ -121,4 +144,6 @@ async def collect(config: SiteConfig, *, report_s: float = 10.0) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        writer.close()
         buffer.close()
