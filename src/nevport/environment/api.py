@@ -6,12 +6,13 @@ park-wide lists under ``/environment`` are narrowed by ``tenancy.scoped``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
 from nevport.auth.deps import CurrentPrincipal, DbSession
-from nevport.environment import curtailment_api, lifecycle, service
+from nevport.environment import curtailment_api, lifecycle, resources, service
 from nevport.environment.events import Grade
 from nevport.environment.models import Decision, EventStatus
 from nevport.environment.schemas import (
@@ -22,6 +23,8 @@ from nevport.environment.schemas import (
     LinkCreate,
     PreReportCreate,
     PreReportOut,
+    ResourceChannelsIn,
+    ResourcesOut,
     ResponseIn,
     SuggestionLearn,
     SuggestionOut,
@@ -171,6 +174,30 @@ def list_all_pre_reports(
     principal: CurrentPrincipal, session: DbSession, status: Decision | None = None
 ) -> list[PreReportOut]:
     return service.list_pre_reports(session, principal, None, status)
+
+
+@router.put(f"{BASE}/resource-channels", response_model=dict[str, list[int]])
+def set_resource_channels(
+    enterprise_id: EnterpriseId,
+    body: ResourceChannelsIn,
+    principal: CurrentPrincipal,
+    session: DbSession,
+) -> dict[str, list[int]]:
+    """Which counters are fresh and reclaimed water, PV generation, grid import and export."""
+    found = resources.set_channels(session, principal, enterprise_id, body)
+    return {role.value: ids for role, ids in found.items()}
+
+
+@router.get(f"{BASE}/resources", response_model=ResourcesOut)
+def get_resources(
+    enterprise_id: EnterpriseId,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    start: Annotated[datetime, Query(alias="from")],
+    end: Annotated[datetime, Query(alias="to")],
+) -> ResourcesOut:
+    """Reclaimed-water reuse and PV self-consumption over [from, to)."""
+    return resources.resources(session, principal, enterprise_id, start, end)
 
 
 router.include_router(curtailment_api.router)

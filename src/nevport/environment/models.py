@@ -203,3 +203,27 @@ class EnvStaggeredPeriod(AuditMixin, Base):
     end_at: Mapped[datetime]
     facility_codes: Mapped[list[str]] = mapped_column(JSON)  # empty: all production
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ResourceRole(StrEnum):
+    """What an energy-center counter channel measures for the water and PV ratios."""
+
+    fresh_water = "fresh_water"  # [m3] municipal or well water taken in
+    reclaimed_water = "reclaimed_water"  # [m3] treated water reused (condensate, graded)
+    pv_generation = "pv_generation"  # [kWh] the PV inverters' output
+    grid_import = "grid_import"  # [kWh] bought from the grid
+    grid_export = "grid_export"  # [kWh] PV surplus fed back to the grid
+
+
+class EnvResourceChannel(AuditMixin, Base):
+    """Which of its energy-center channels an enterprise's water and PV ratios read."""
+
+    __tablename__ = "env_resource_channels"
+    __table_args__ = (UniqueConstraint("enterprise_id", "role", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[ResourceRole] = mapped_column(_enum(ResourceRole))
+    channel_id: Mapped[int]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from nevport.environment.events import Grade
-from nevport.environment.models import AlertLevel, Decision, EventStatus
+from nevport.environment.models import AlertLevel, Decision, EventStatus, ResourceRole
 from nevport.environment.topology import FacilityKind
 
 
@@ -184,3 +185,21 @@ class StaggeredOut(_Out):
     end_at: datetime
     facility_codes: list[str]
     reason: str
+
+
+class ResourceChannelsIn(_In):
+    channels: dict[ResourceRole, list[int]] = Field(max_length=len(ResourceRole))
+
+
+class ResourcesOut(BaseModel):
+    start: datetime
+    end: datetime
+    fresh_water_m3: Decimal | None
+    reclaimed_water_m3: Decimal | None
+    pv_generated_kwh: Decimal | None
+    grid_export_kwh: Decimal | None
+    grid_import_kwh: Decimal | None
+    reuse_ratio: float | None  # reclaimed / all water used
+    pv_self_consumption: float | None  # (generated - exported) / generated
+    pv_share: float | None  # PV used on site / all electricity used
+    missing_days: int  # channel-days without data, left out of the totals

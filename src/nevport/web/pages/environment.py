@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from nevport.auth.deps import CurrentPrincipal, DbSession
 from nevport.auth.roles import Role
 from nevport.auth.service import Principal
-from nevport.environment import dashboard, lifecycle, report, service
+from nevport.environment import dashboard, lifecycle, report, resources, service
 from nevport.environment.access import require_reader
 from nevport.environment.events import Grade
 from nevport.environment.models import Decision, EventStatus
@@ -207,6 +207,10 @@ def enterprise_page(
         "may_verify": principal.role is Role.regulator and not member,
         "may_report": member,
         "names": {enterprise_id: _name(t, enterprise.name_zh, enterprise.name_en)},
+        "resources": resources.resources(
+            session, principal, enterprise_id, _now() - WINDOW, _now()
+        ),
+        "percent": lambda value: percent(t, value),
     }
     return _page(request, "env_enterprise.html", context, principal)
 
