@@ -22,6 +22,7 @@ F64 = NDArray[np.float64]
 # reference ADS tuning; the planner assumes dry-road braking: it does not estimate friction
 PLAN_DECEL = 4.0  # [m/s^2] comfortable planning deceleration
 AEB_TTC = 1.6  # [s] time-to-collision that triggers full braking
+AEB_RELEASE_TTC = 3.0  # [s] a latched AEB releases once TTC is above this again
 AEB_DECEL = -10.0  # [m/s^2] full braking request (the tyres cap it at mu*g)
 A_LAT_MAX = 2.0  # [m/s^2] curve speed comfort limit
 REACTION = 0.3  # [s] system latency assumed in the visibility speed limit
@@ -99,6 +100,8 @@ class ReferenceADS:
         gap, v_lead = self._lead(obs, obs.offset + shift)
         self._plan_lane(obs, gap, v_lead)
         target_gap, _ = self._lead(obs, obs.offset + shift, ego_corridor=False)
+        # AEB looks at real objects in the ego's own width only (no margin, no stop lines)
+        aeb_gap, aeb_v = self._lead(obs, obs.offset + shift, margin=0.0, ego_corridor=True)
         gap = np.minimum(gap, np.minimum(self._stop_lines(obs), self._crosswalk(obs)))
         gap = np.minimum(gap, np.where(self.target == obs.lane, obs.lane_end_dist, 1e4))
         v_des = np.minimum(
@@ -113,14 +116,16 @@ class ReferenceADS:
         acc = idm_acceleration(
             v, v_des, gap, v - v_lead, 1.2 * ones, 2.0 * ones, PLAN_DECEL * ones, 2.5 * ones
         )
-        closing = v - v_lead
-        ttc = np.where(closing > 0.1, gap / np.maximum(closing, 0.1), np.inf)
+        closing = v - aeb_v
+        ttc = np.where(closing > 0.1, aeb_gap / np.maximum(closing, 0.1), np.inf)
         # AEB tests: the test driver holds the speed; only the emergency brake may intervene
         hold = np.clip(HOLD_GAIN * (self.info.set_speed - v), -2.0, 2.0)
         acc = np.where(self.info.hold_speed, hold, acc)
-        # AEB brakes fully and holds the brake to a standstill (it does not creep back in);
-        # the test driver of an AEB test does not drive on after the event
-        self.aeb = (self.aeb | (ttc < AEB_TTC)) & ((v > 0.1) | self.info.hold_speed)
+        # AEB brakes fully and holds the brake (it does not creep back into the obstacle)
+        # until the threat has gone, e.g. the ego has steered past it; in AEB tests the
+        # test driver does not drive on after the event
+        hold_on = self.aeb & ((ttc < AEB_RELEASE_TTC) | self.info.hold_speed)
+        self.aeb = (hold_on | (ttc < AEB_TTC)) & ((v > 0.1) | self.info.hold_speed)
         acc = np.where(self.aeb, AEB_DECEL, np.clip(acc, -9.0, 2.0))
         # half-way through a lane change a car only blocking the old lane must not freeze
         # the ego: creep so that the steering can finish the change
@@ -137,11 +142,16 @@ class ReferenceADS:
         return np.stack([acc, steer], axis=1)
 
     def _lead(
-        self, obs: Observation, offset_t: F64, *, ego_corridor: bool = True
+        self,
+        obs: Observation,
+        offset_t: F64,
+        *,
+        ego_corridor: bool = True,
+        margin: float = CORRIDOR_MARGIN,
     ) -> tuple[F64, F64]:
         """Gap [m] and speed [m/s] of the nearest object in (or predicted into) the corridor
         spanned by the ego and its target lane."""
-        half = 0.5 * (EGO_WIDTH + obs.obj_wid) + CORRIDOR_MARGIN
+        half = 0.5 * (EGO_WIDTH + obs.obj_wid) + margin
         rel_d, rel_t = obs.obj_d, obs.obj_d + offset_t[:, None]
         into = (
             (obs.obj_cls == PEDESTRIAN)
