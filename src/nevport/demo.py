@@ -92,8 +92,22 @@ def prepare(data_dir: Path) -> tuple[Settings, list[DemoAccount]]:
         seed_demo(session)
     with database.session() as session:
         accounts = ensure_accounts(session, data_dir)
+    with database.session() as session:
+        _seed_environment(session, accounts)
     database.dispose()
     return settings, accounts
+
+
+def _seed_environment(session: Session, accounts: list[DemoAccount]) -> None:
+    """Supervised plants with a week of power and events (environment.demo)."""
+    from datetime import UTC, datetime
+
+    from nevport.environment import demo as env_demo
+
+    ids = dict(session.execute(select(User.username, User.id)).tuples().all())
+    first = next(a.enterprise_id for a in accounts if a.role is Role.enterprise_admin)
+    admin, regulator = DEMO_USERNAMES[Role.park_admin], DEMO_USERNAMES[Role.regulator]
+    env_demo.seed(session, ids[admin], ids[regulator], first, datetime.now(UTC))
 
 
 def _accounts_table(accounts: list[DemoAccount]) -> Table:
@@ -114,6 +128,10 @@ def run_demo(data_dir: Path, *, host: str, port: int | None, check: bool) -> int
     console.print(
         f"nevport demo at http://{host}:{port}/  (data in {data_dir.resolve()}; Ctrl+C stops)"
     )
+    from nevport.environment.demo import feed_loop
+    from nevport.web.app import BACKGROUND_TASKS
+
+    BACKGROUND_TASKS.append(feed_loop)  # the demo plants' meters keep reporting
     run_server(settings, host=host, port=port)
     return 0
 

@@ -56,6 +56,12 @@ class RatioDrift(LinkRule):
         self.last_t = tick.t
         state = tick.states.state
         both = (state[self.prod] == RUNNING) & (state[self.treat] == RUNNING)
+        # The accepted state lags a stop by the debounce time; a sample whose power has
+        # already fallen would read as a huge ratio, so both must also draw running power.
+        low = tick.thresholds.running_low_w
+        both &= (tick.power[self.prod] >= low[self.prod]) & (
+            tick.power[self.treat] >= low[self.treat]
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             ratio = tick.power[self.treat] / tick.power[self.prod]
             use = both & np.isfinite(ratio) & np.isfinite(self.expected)
