@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from nevport.sim.road import AMBER, GREEN, RED
 from nevport.sim.runner import simulate
-from nevport.sim.scenario import find_scenario
+from nevport.sim.scenario import find_scenario, load_scenario
 from nevport.sim.weather import get_weather
 
 CRUISE = "tests.sim.drivers:Cruise"
@@ -54,3 +56,39 @@ def test_walk_starts_a_waiting_pedestrian_only_when_triggered() -> None:
     s_ego, d_ped = rec.stacked("s")[:, 0, 0], rec.stacked("d")[:, 0, 1]
     start = np.argmax(d_ped > -3.0)
     assert s_ego[start - 1] >= 250.0 > s_ego[start - 2]  # first step after the ego passed 250 m
+
+
+PROFILE_SCENARIO = """\
+id: profile_test
+title: {en: speed profiles, zh: 速度曲线}
+category: highway
+map: test_track
+duration: 12
+ego: {lane: 0, s: 10, speed_kmh: 0}
+actors:
+  - {id: lead, type: car, lane: 1, s: 100, speed_kmh: 72, mobil: false}
+storyboard:
+  - name: brake
+    when: {time: 1}
+    do: [{speed: {actor: lead, target_kmh: 0, rate: 4, profile: PROFILE}}]
+"""
+
+
+@pytest.mark.parametrize("profile", ["linear", "step", "sinusoidal"])
+def test_speed_change_profiles(tmp_path: Path, profile: str) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(PROFILE_SCENARIO.replace("PROFILE", profile), encoding="utf-8")
+    rec, *_ = simulate(load_scenario(path), get_weather("clear"), [0], 0, CRUISE)
+    t, v = rec.stacked("t")[:, 0], rec.stacked("v")[:, 0, 1]
+    a = np.diff(v) / 0.05
+    stop = float(t[np.argmax(v <= 0.0)]) - 1.0  # time from the trigger to standstill
+    if profile == "linear":
+        assert stop == pytest.approx(5.0, abs=0.06)
+        assert a.min() == pytest.approx(-4.0)
+    elif profile == "step":
+        assert stop <= 0.06  # at once
+    else:
+        assert stop == pytest.approx(5.0, abs=0.06)  # same mean rate as linear
+        assert a.min() == pytest.approx(-4.0 * np.pi / 2, rel=0.02)  # peak of a half cosine
+        first = a[np.argmax(a < -1e-6)]
+        assert -0.2 < first < 0.0  # starts gently

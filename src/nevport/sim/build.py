@@ -295,7 +295,13 @@ def _action(a: dict[str, object], ev: Eval, ids: tuple[str, ...]) -> Action:
         return Action("signal", signal=int(a["signal"]), state=int(a["state"]))  # type: ignore[call-overload]
     actor = ids.index(str(a["actor"]))
     if kind == "speed":
-        return Action("speed", actor, ev(a["target_kmh"], 0.0) * KMH, ev(a["rate"], 0.0))  # type: ignore[arg-type]
+        return Action(
+            "speed",
+            actor,
+            ev(a["target_kmh"], 0.0) * KMH,  # type: ignore[arg-type]
+            ev(a["rate"], 0.0),  # type: ignore[arg-type]
+            state=int(a["profile"]),  # type: ignore[call-overload]
+        )
     if kind == "lane_change":
         rel = "offset" in a
         target = ev(a["offset" if rel else "lane"], 0.0)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.road import AMBER, RED
-from nevport.sim.state import IDM, PEDESTRIAN, SimParams, SimState
+from nevport.sim.state import IDM, PEDESTRIAN, SINUSOIDAL, STEP, SimParams, SimState
 from nevport.sim.traffic import A_THRESHOLD, FAR, LaneIndex, idm_acceleration, mobil_gain
 
 F64 = NDArray[np.float64]
@@ -58,6 +58,24 @@ class _Flat:
             self.b[fi],
             self.s0[fi],
         )
+
+
+def _scripted(state: SimState, dt: float) -> F64:
+    """(B, N) acceleration of a storyboard speed change, by profile.
+
+    linear: constant rate a_set; step: the target at once (drivers' IDM still limits it);
+    sinusoidal: speed follows half a cosine from v_from to v_set with mean rate a_set.
+    """
+    dv = state.v_set - state.v
+    linear = np.clip(dv / dt, -state.a_set, state.a_set)
+    span = np.abs(state.v_set - state.v_from)
+    duration = np.maximum(span / np.maximum(state.a_set, 1e-6), dt)
+    tau = np.clip((state.t + dt - state.t_from) / duration, 0.0, 1.0)
+    target = state.v_from + (state.v_set - state.v_from) * 0.5 * (1.0 - np.cos(np.pi * tau))
+    smooth = (target - state.v) / dt
+    return np.where(
+        state.profile == STEP, dv / dt, np.where(state.profile == SINUSOIDAL, smooth, linear)
+    )
 
 
 def _second_lane(state: SimState, params: SimParams, lane: I64) -> I64:
@@ -146,7 +164,7 @@ def traffic_accelerations(
     lead, shift = index.own_leader(batch, lane_f)
     a_now = flat.acc(fi, lead, shift, cap)
     vset = state.v_set.ravel()
-    scripted = np.clip((vset - flat.v) / params.dt, -state.a_set.ravel(), state.a_set.ravel())
+    scripted = _scripted(state, params.dt).ravel()
     a_now = np.where(np.isnan(vset), a_now, np.minimum(a_now, scripted))
     lane_tgt = state.lane_tgt.ravel().copy()
     centre_gap = np.abs(road.lane_centres[np.clip(lane_f, 0, nl - 1)] - state.d.ravel())

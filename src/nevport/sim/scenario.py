@@ -15,6 +15,7 @@ from nevport.sim.expr import Expr, parse_value
 from nevport.sim.maps import KMH, load_map, parse_map
 from nevport.sim.metrics import CRITERIA
 from nevport.sim.road import SIGNAL_STATES, Road
+from nevport.sim.state import PROFILES
 from nevport.sim.storyboard import ACTIONS, TRIGGERS
 from nevport.sim.weather import PRESETS
 from nevport.sim.yamlio import Node
@@ -306,15 +307,18 @@ def _action(node: Node, known: set[str], ids: list[str], road: Road) -> dict[str
             "state": SIGNAL_STATES[y.text(a["state"], tuple(SIGNAL_STATES))],
         }
     allowed = {
-        "speed": {"actor", "target_kmh", "rate"},
+        "speed": {"actor", "target_kmh", "rate", "profile"},
         "lane_change": {"actor", "lane", "offset", "duration"},
         "walk": {"actor"},
     }[kind]
     a = y.mapping(an, allowed, {"actor"})
     out: dict[str, object] = {"kind": kind, "actor": _actor_ref(a["actor"], ids)}
-    for key in sorted(allowed - {"actor"}):
+    for key in sorted(allowed - {"actor", "profile"}):
         if key in a:
             out[key] = parse_value(a[key], known)
+    if kind == "speed":
+        profile = y.text(a["profile"], tuple(PROFILES)) if "profile" in a else "linear"
+        out["profile"] = PROFILES[profile]
     if kind == "speed" and not {"target_kmh", "rate"} <= out.keys():
         raise an.fail("speed action needs target_kmh and rate")
     if kind == "lane_change" and ("lane" in out) == ("offset" in out):

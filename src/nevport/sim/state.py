@@ -22,6 +22,9 @@ B8 = NDArray[np.bool_]
 # actor kinds (sensor classes)
 CAR, TRUCK, PEDESTRIAN, CYCLIST, STATIC = 0, 1, 2, 3, 4
 KIND_NAMES = ("car", "truck", "pedestrian", "cyclist", "static")
+# speed-change profiles of the storyboard (OpenSCENARIO transition dynamics shapes)
+LINEAR, STEP, SINUSOIDAL = 0, 1, 2
+PROFILES = {"linear": LINEAR, "step": STEP, "sinusoidal": SINUSOIDAL}
 # how an actor moves
 EGO, IDM, PATH, FIXED = 0, 1, 2, 3
 
@@ -40,7 +43,10 @@ class SimState:
     lane_tgt: I64  # (B, N) lane each road actor steers towards
     lat_v: F64  # (B, N) [m/s] lateral speed of an ordered lane change; 0 = default
     v_set: F64  # (B, N) [m/s] scripted target speed; NaN = follow the driver model
-    a_set: F64  # (B, N) [m/s^2] magnitude of the scripted speed change
+    a_set: F64  # (B, N) [m/s^2] mean rate of the scripted speed change
+    v_from: F64  # (B, N) [m/s] speed when the scripted change began
+    t_from: F64  # (B, N) [s] time when the scripted change began
+    profile: I64  # (B, N) shape of the change: LINEAR, STEP or SINUSOIDAL
     walking: B8  # (B, N) path actors that have started
     p: F64  # (B, N) [m] progress along the actor's path
     fired_at: F64  # (B, E) [s] time each storyboard event fired; NaN = not yet
@@ -124,6 +130,9 @@ def initial_state(s: F64, d: F64, v: F64, lane: I64, n_events: int, n_signals: i
         lat_v=np.zeros((b, n)),
         v_set=np.full((b, n), np.nan),
         a_set=np.zeros((b, n)),
+        v_from=np.zeros((b, n)),
+        t_from=np.zeros((b, n)),
+        profile=np.zeros((b, n), np.int64),
         walking=np.zeros((b, n), bool),
         p=np.zeros((b, n)),
         fired_at=np.full((b, n_events), np.nan),
