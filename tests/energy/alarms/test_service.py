@@ -225,3 +225,24 @@ def test_a_reading_pushed_to_the_portal_reaches_a_webhook_receiver_as_an_alarm(
     assert got.document["topic"] == "energy.alarm.raised"
     assert got.document["payload"]["value"] == "180000"
     assert latency < 2.0  # reading in, webhook out: the p95 goal for one alarm
+
+
+def test_a_rate_rule_compares_across_evaluation_rounds(
+    client: TestClient, database: Database, plant: Plant, admin: dict[str, str]
+) -> None:
+    created = rule(
+        client,
+        plant,
+        admin,
+        name="ramp",
+        channel_id=plant.power_channel,
+        kind="rate_of_change",
+        limit="60000",
+    )  # [W/min]
+    start = datetime.now(UTC) - timedelta(seconds=10)
+    power(database, plant, 100_000, start=start)
+    assert evaluate_once(database, SHANGHAI) == 0  # one sample: nothing to compare yet
+    power(database, plant, 103_000, start=start + timedelta(seconds=1))  # 180 kW/min
+    assert evaluate_once(database, SHANGHAI) == 1
+    rules = client.get(f"/api/enterprises/{plant.enterprise_id}/energy/alarm-rules", headers=admin)
+    assert [r["id"] for r in rules.json()] == [created["id"]]

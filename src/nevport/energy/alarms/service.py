@@ -3,15 +3,17 @@ active -> acknowledged -> cleared; every transition is recorded and sent as a we
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from nevport.energy import service as energy
-from nevport.energy.alarms import conditions
+from nevport.energy.alarms import conditions, fetch
 from nevport.energy.alarms.conditions import Change, Sample, cleared, raised
 from nevport.energy.alarms.models import Alarm, AlarmRule, AlarmState, AlarmTransition, RuleKind
 from nevport.energy.alarms.schemas import AlarmOut, RuleCreate, RuleOut, TransitionOut
@@ -23,15 +25,16 @@ from nevport.energy.quantities import Quantity
 from nevport.errors import Conflict, InvalidInput, NotFound
 from nevport.notify.service import enqueue
 
-LOOKBACK = timedelta(hours=1)  # a new rule looks at readings this far back, not at all history
-MAX_SAMPLES = 5000  # readings per rule per evaluation; the rest wait for the next round
 ANOMALY_HISTORY = timedelta(hours=48)  # hourly power the detectors see
 ANOMALY_RECENT = timedelta(hours=24)  # an anomaly this recent keeps the alarm firing
 OPEN = (AlarmState.active, AlarmState.acknowledged)
+STREAMED = (RuleKind.threshold, RuleKind.rate_of_change)  # rules that read every new reading
 TOPIC = "energy.alarm.{}"
 
 
-def create_rule(session: Session, enterprise_id: int, body: RuleCreate, user_id: int) -> RuleOut:
+def create_rule(
+    session: Session, enterprise_id: int, body: RuleCreate, user_id: int | None
+) -> RuleOut:
     channel = energy.get_channel(session, enterprise_id, body.channel_id)
     _check(body, channel.quantity)
     rule = AlarmRule(
@@ -221,48 +224,66 @@ def evaluate(session: Session, now: datetime, zone: ZoneInfo) -> int:
             select(Alarm).where(Alarm.state.in_(OPEN), Alarm.rule_id.in_([r.id for r in rules]))
         )
     }
+    streamed = fetch.new_samples(session, [r for r in rules if r.kind in STREAMED], now)
+    marks: dict[datetime, list[int]] = defaultdict(list)
     moves = 0
     for rule in rules:
-        changes = _changes(session, rule, rule.id in opened, now, zone)
+        firing = rule.id in opened
+        if rule.kind in STREAMED:
+            previous, samples = streamed[rule.id]
+            if samples:
+                marks[samples[-1].ts].append(rule.id)
+            changes = _stream_changes(session, rule, firing, previous, samples, now)
+        elif rule.kind is RuleKind.offline:
+            last = session.scalar(
+                select(func.max(Reading.ts)).where(Reading.channel_id == rule.channel_id)
+            )
+            changes = conditions.offline(last, now, rule.offline_after_s or 0, firing=firing)
+        else:
+            changes = _anomaly_changes(session, rule, firing, now, zone)
         _apply(session, rule, opened.get(rule.id), changes)
         moves += len(changes)
+    _advance(session, marks)
     return moves
 
 
-def _changes(
-    session: Session, rule: AlarmRule, firing: bool, now: datetime, zone: ZoneInfo
-) -> list[Change]:
-    if rule.kind is RuleKind.offline:
-        last = session.scalar(
-            select(func.max(Reading.ts)).where(Reading.channel_id == rule.channel_id)
+def _advance(session: Session, marks: dict[datetime, list[int]]) -> None:
+    """Move watermarks with one UPDATE per distinct value (usually one per round) instead
+    of one per rule; ``updated_at`` stays the time a person last changed the rule."""
+    for mark, ids in marks.items():
+        session.execute(
+            update(AlarmRule)
+            .where(AlarmRule.id.in_(ids))
+            .values(watermark=mark, updated_at=AlarmRule.updated_at),
+            execution_options={"synchronize_session": False},
         )
-        return conditions.offline(last, now, rule.offline_after_s or 0, firing=firing)
-    if rule.kind is RuleKind.anomaly:
-        return _anomaly_changes(session, rule, firing, now, zone)
-    since = rule.watermark or now - LOOKBACK
-    rows = session.execute(
-        select(Reading.ts, Reading.value)
-        .where(Reading.channel_id == rule.channel_id, Reading.ts > since)
-        .order_by(Reading.ts)
-        .limit(MAX_SAMPLES)
-    ).all()
-    samples = [Sample(ts, value) for ts, value in rows]
+        for rule_id in ids:
+            rule = session.get(AlarmRule, rule_id)
+            if rule is not None:
+                set_committed_value(rule, "watermark", mark)
+
+
+def _stream_changes(
+    session: Session,
+    rule: AlarmRule,
+    firing: bool,
+    previous: Sample | None,
+    samples: list[Sample],
+    now: datetime,
+) -> list[Change]:
     if not samples:
         return []
-    rule.watermark = samples[-1].ts
+    since = fetch.since_of(rule, now)  # the watermark moves in _advance, all rules at once
     limit, deadband = rule.limit or Decimal(0), rule.deadband
     if rule.kind is RuleKind.threshold:
         return conditions.threshold(
             samples, above=rule.above, limit=limit, deadband=deadband, firing=firing
         )
-    previous = session.execute(
-        select(Reading.ts, Reading.value)
-        .where(Reading.channel_id == rule.channel_id, Reading.ts <= since)
-        .order_by(Reading.ts.desc())
-        .limit(1)
-    ).first()
-    before = Sample(previous[0], previous[1]) if previous else None
-    return conditions.rate_of_change(before, samples, limit=limit, deadband=deadband, firing=firing)
+    if previous is None:
+        previous = fetch.sample_before(session, rule.channel_id, since)
+    return conditions.rate_of_change(
+        previous, samples, limit=limit, deadband=deadband, firing=firing
+    )
 
 
 def _anomaly_changes(
