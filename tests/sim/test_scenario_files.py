@@ -162,7 +162,8 @@ def test_plot_helper_draws_every_lane_boundary_and_feature(name: str) -> None:
     svg = ET.fromstring(map_svg(road))
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     features = len(road.signals) + len(road.stop_signs) + len(road.crosswalks)
-    assert len(lines) == len(road.lanes) + 1 + features + len(road.obstacles)
+    arms = 3 * sum(len(j.arms) for j in road.junctions)  # two edges and a centre line each
+    assert len(lines) == len(road.lanes) + 1 + features + len(road.obstacles) + arms
 
 
 def test_curvature_ahead_matches_a_brute_force_scan() -> None:
@@ -190,3 +191,36 @@ def test_parameter_distributions_turn_a_logical_scenario_into_concrete_variants(
     assert speeds.max() <= 120.0
     assert abs(speeds.mean() - 100.0) < 2.0
     assert concrete(scn, 0, seed=4) == {"speed_kmh": 100.0, "gap": 50.0}  # variant 0: defaults
+
+
+def test_connecting_lanes_cross_the_junction_on_the_right_hand_lane() -> None:
+    import numpy as np
+
+    from nevport.sim.road import connection_path
+
+    road = load_map("urban_signal")  # arms at -90 (south, right of the route) and +90 deg
+    junction = road.junctions[0]
+    south, north = junction.arms
+    s, d = connection_path(road, junction, south, north, approach=40.0)
+    centre_d = 0.5 * road.lane_edges[-1]
+    assert np.allclose(s, junction.s + 0.5 * south.lane_width, atol=1e-6)  # its right lane
+    assert d[0] == pytest.approx(centre_d - 40.0)
+    assert d[-1] == pytest.approx(centre_d + 40.0)
+    assert np.all(np.diff(d) > 0)  # drives straight across, no detours
+    turn = load_map("urban_left_turn").junctions[0]
+    ts, td = connection_path(load_map("urban_left_turn"), turn, turn.arms[0], turn.arms[1])
+    assert len(ts) > 40
+    assert np.all(np.hypot(np.diff(ts), np.diff(td)) < 2.5)
+
+
+def test_a_bad_connection_names_the_junction_and_arms(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        GOOD.replace("map: urban_street", "map: urban_signal").replace(
+            '{id: lead, type: car, lane: 0, s: "$gap + 20", speed_kmh: 30}',
+            '{id: lead, type: car, speed_kmh: 30, connection: "main:south>west"}',
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(SchemaError, match=r"actors\[0\]\.connection: expected 'junction:from>to'"):
+        load_scenario(path)

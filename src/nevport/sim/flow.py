@@ -70,7 +70,7 @@ def _scripted(state: SimState, dt: float) -> F64:
     linear = np.clip(dv / dt, -state.a_set, state.a_set)
     span = np.abs(state.v_set - state.v_from)
     duration = np.maximum(span / np.maximum(state.a_set, 1e-6), dt)
-    tau = np.clip((state.t + dt - state.t_from) / duration, 0.0, 1.0)
+    tau = np.clip((state.t[:, None] + dt - state.t_from) / duration, 0.0, 1.0)
     target = state.v_from + (state.v_set - state.v_from) * 0.5 * (1.0 - np.cos(np.pi * tau))
     smooth = (target - state.v) / dt
     return np.where(

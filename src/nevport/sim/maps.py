@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from nevport.sim import yamlio as y
 from nevport.sim.errors import UnknownNameError
-from nevport.sim.road import SIGNAL_STATES, Lane, Obstacle, Road, Segment, Signal
+from nevport.sim.road import (
+    SIGNAL_STATES,
+    Arm,
+    Junction,
+    Lane,
+    Obstacle,
+    Road,
+    Segment,
+    Signal,
+)
 from nevport.sim.yamlio import Node
 
 MAP_DIR = Path(__file__).parent / "maps"
@@ -58,7 +69,7 @@ def parse_map(node: Node) -> Road:
         signals=tuple(_signal(n, length) for n in _items(m, "signals")),
         crosswalks=tuple(_pair(n, "s", "width", length) for n in _items(m, "crosswalks")),
         stop_signs=tuple(_stop(n, length) for n in _items(m, "stop_signs")),
-        junctions=tuple(_pair(n, "s", "width", length) for n in _items(m, "junctions")),
+        junctions=tuple(_junction(n, i, length) for i, n in enumerate(_items(m, "junctions"))),
         obstacles=tuple(_obstacle(n, length) for n in _items(m, "obstacles")),
     )
 
@@ -118,6 +129,36 @@ def _signal(node: Node, length: float) -> Signal:
 def _pair(node: Node, a: str, b: str, length: float) -> tuple[float, float]:
     m = y.mapping(node, {a, b}, {a, b})
     return y.num(m[a], 0.0, length), y.num(m[b], 0.5, 60.0)
+
+
+def _junction(node: Node, index: int, length: float) -> Junction:
+    m = y.mapping(node, {"id", "s", "width", "arms"}, {"s", "width"})
+    arms = tuple(_arm(n) for n in y.seq(m["arms"])) if "arms" in m else ()
+    ids = [a.id for a in arms]
+    if len(set(ids)) != len(ids):
+        raise m["arms"].fail(f"arm ids must be unique, got {ids}")
+    return Junction(
+        y.text(m["id"]) if "id" in m else f"j{index}",
+        y.num(m["s"], 0.0, length),
+        y.num(m["width"], 2.0, 80.0),
+        arms,
+    )
+
+
+def _arm(node: Node) -> Arm:
+    m = y.mapping(node, {"id", "angle", "lanes_in", "lanes_out", "lane_width"}, {"id", "angle"})
+
+    def count(key: str) -> int:
+        return int(y.num(m[key], 0, 6)) if key in m else 1
+
+    width = y.num(m["lane_width"], 2.0, 6.0) if "lane_width" in m else 3.5
+    return Arm(
+        y.text(m["id"]),
+        np.deg2rad(y.num(m["angle"], -180.0, 180.0)),
+        count("lanes_in"),
+        count("lanes_out"),
+        width,
+    )
 
 
 def _stop(node: Node, length: float) -> float:

@@ -11,6 +11,28 @@ F64 = NDArray[np.float64]
 MARGIN = 10.0  # [px]
 
 
+ARM_LENGTH = 60.0  # [m] how much of each crossing road is drawn
+
+
+def _arms(road: Road, lo: float, hi: float) -> list[tuple[F64, F64, str]]:
+    """World polylines of the crossing roads' edges and centre lines at each junction."""
+    out = []
+    d_centre = np.array([0.5 * road.lane_edges[-1]])
+    for j in (j for j in road.junctions if lo <= j.s <= hi):
+        cx, cy, ch = (float(a[0]) for a in road.to_world(np.array([j.s]), d_centre))
+        t = np.array([0.5 * j.width, ARM_LENGTH])
+        for arm in j.arms:
+            u = np.array([np.cos(ch + arm.angle), np.sin(ch + arm.angle)])
+            n = np.array([-u[1], u[0]])  # inbound lanes lie left of u, outbound right
+            for off, style in (
+                (arm.lanes_in * arm.lane_width, ""),
+                (0.0, ' stroke-dasharray="6,6"'),
+                (-arm.lanes_out * arm.lane_width, ""),
+            ):
+                out.append((cx + u[0] * t + n[0] * off, cy + u[1] * t + n[1] * off, style))
+    return out
+
+
 def map_svg(
     road: Road,
     width: int = 800,
@@ -33,6 +55,10 @@ def map_svg(
         ys.append(y)
         solid = k in (0, len(road.lanes)) or road.lanes[k - 1].marking_left == "solid"
         lines.append((x, y, "" if solid else ' stroke-dasharray="6,6"', "#444"))
+    for x, y, style in _arms(road, lo, hi):
+        xs.append(x)
+        ys.append(y)
+        lines.append((x, y, style, "#777"))
     allx, ally = np.concatenate(xs), np.concatenate(ys)
     lo_x, hi_x, lo_y, hi_y = allx.min(), allx.max(), ally.min(), ally.max()
     scale = (width - 2 * MARGIN) / max(hi_x - lo_x, hi_y - lo_y, 1.0)

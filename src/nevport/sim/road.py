@@ -66,6 +66,28 @@ class Obstacle:
 
 
 @dataclass(frozen=True)
+class Arm:
+    """A road joining a junction, seen from the junction centre (right-hand traffic)."""
+
+    id: str
+    angle: float  # [rad] direction of the arm from the centre, relative to the route; left +
+    lanes_in: int  # lanes driving towards the junction
+    lanes_out: int  # lanes driving away from it
+    lane_width: float  # [m]
+
+
+@dataclass(frozen=True)
+class Junction:
+    """Where crossing roads meet the route; connections join an arm's inbound lanes to
+    another arm's outbound lanes through the junction box."""
+
+    id: str
+    s: float  # [m] junction centre along the route
+    width: float  # [m] size of the junction box along its arms
+    arms: tuple[Arm, ...] = ()
+
+
+@dataclass(frozen=True)
 class Road:
     id: str
     segments: tuple[Segment, ...]
@@ -75,7 +97,7 @@ class Road:
     crosswalks: tuple[tuple[float, float], ...] = ()  # (s [m], width [m])
     stop_signs: tuple[float, ...] = ()  # stop line s [m]
     obstacles: tuple[Obstacle, ...] = ()
-    junctions: tuple[tuple[float, float], ...] = ()  # (s [m], crossing road width [m])
+    junctions: tuple[Junction, ...] = ()
     _table: dict[str, F64] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -161,3 +183,61 @@ def _sample(segments: tuple[Segment, ...]) -> dict[str, F64]:
     x = np.concatenate([[0.0], np.cumsum(np.cos(hm) * ds)])
     y = np.concatenate([[0.0], np.cumsum(np.sin(hm) * ds)])
     return {"s": s, "k": k, "h": h, "x": x, "y": y}
+
+
+def to_frenet(road: Road, x: F64, y: F64) -> tuple[F64, F64]:
+    """Frenet (s, d) of world points: the nearest sample of the reference line, refined
+    along its tangent (exact enough for points within a few hundred metres of the route)."""
+    t = road._table
+    dx = x[:, None] - t["x"][None, :]
+    dy = y[:, None] - t["y"][None, :]
+    k = np.argmin(dx * dx + dy * dy, axis=1)
+    h = t["h"][k]
+    ex, ey = x - t["x"][k], y - t["y"][k]
+    along = ex * np.cos(h) + ey * np.sin(h)
+    return t["s"][k] + along, -ex * np.sin(h) + ey * np.cos(h)
+
+
+def connection_path(
+    road: Road,
+    junction: Junction,
+    src: Arm,
+    dst: Arm,
+    lane: int = 0,
+    approach: float = 50.0,
+    step: float = 2.0,
+) -> tuple[F64, F64]:
+    """Frenet points of a connecting lane: in on ``src``'s inbound lane ``lane`` from
+    ``approach`` m out, across the junction box, out on ``dst``'s outbound lane."""
+    d_centre = 0.5 * float(road.lane_edges[-1])
+    cx, cy, ch = (float(a[0]) for a in road.to_world(np.array([junction.s]), np.array([d_centre])))
+    half = 0.5 * junction.width
+
+    def lane_point(arm: Arm, dist: float, *, inbound: bool) -> F64:
+        ux, uy = np.cos(ch + arm.angle), np.sin(ch + arm.angle)
+        travel = (-ux, -uy) if inbound else (ux, uy)
+        right = np.array([travel[1], -travel[0]])  # right-hand side of the travel direction
+        return np.array([cx + ux * dist, cy + uy * dist]) + right * (lane + 0.5) * arm.lane_width
+
+    start, entry = lane_point(src, approach, inbound=True), lane_point(src, half, inbound=True)
+    leave, end = lane_point(dst, half, inbound=False), lane_point(dst, approach, inbound=False)
+    # inside the box: a quadratic Bezier whose control point is where both lane lines meet
+    u_in, u_out = (
+        (entry - start) / np.linalg.norm(entry - start),
+        (end - leave) / np.linalg.norm(end - leave),
+    )
+    cross = u_in[0] * u_out[1] - u_in[1] * u_out[0]
+    if abs(cross) < 1e-6:
+        ctrl = 0.5 * (entry + leave)
+    else:
+        lam = ((leave - entry)[0] * u_out[1] - (leave - entry)[1] * u_out[0]) / cross
+        ctrl = entry + lam * u_in
+    tt = np.linspace(0.0, 1.0, 20)[:, None]
+    box = (1 - tt) ** 2 * entry + 2 * (1 - tt) * tt * ctrl + tt**2 * leave
+    pts = np.vstack([_line(start, entry, step), box[1:-1], _line(leave, end, step)])
+    return to_frenet(road, pts[:, 0], pts[:, 1])
+
+
+def _line(a: F64, b: F64, step: float) -> F64:
+    n = max(2, int(np.linalg.norm(b - a) / step) + 1)
+    return a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)

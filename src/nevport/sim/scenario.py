@@ -14,7 +14,7 @@ from nevport.sim.errors import SchemaError, UnknownNameError
 from nevport.sim.expr import Expr, parse_value
 from nevport.sim.maps import KMH, load_map, parse_map
 from nevport.sim.metrics import CRITERIA
-from nevport.sim.road import SIGNAL_STATES, Road
+from nevport.sim.road import SIGNAL_STATES, Road, connection_path
 from nevport.sim.state import PROFILES
 from nevport.sim.storyboard import ACTIONS, TRIGGERS
 from nevport.sim.weather import PRESETS
@@ -115,7 +115,7 @@ def parse_scenario(node: Node) -> Scenario:
     )
     known = {p.name for p in params}
     road = parse_map(m["map"]) if isinstance(m["map"].value, dict) else _named_map(m["map"])
-    actors = tuple(_actor(n, known) for n in y.seq(m["actors"])) if "actors" in m else ()
+    actors = tuple(_actor(n, known, road) for n in y.seq(m["actors"])) if "actors" in m else ()
     ids = ["ego"] + [a.id for a in actors]
     if len(set(ids)) != len(ids):
         raise m["actors"].fail(f"actor ids must be unique, got {ids}")
@@ -207,18 +207,33 @@ def _fields(
     return {k: parse_value(v, known) for k, v in m.items() if k not in _FLAGS}
 
 
-def _actor(node: Node, known: set[str]) -> ActorSpec:
+def _actor(node: Node, known: set[str], road: Road) -> ActorSpec:
     numeric = {"lane", "s", "d", "speed_kmh", "v0_kmh", "length", "width", "headway", "politeness"}
     m = y.mapping(
         node,
-        numeric | {"id", "type", "behaviour", "path", "start", "mobil", "test_target"},
+        numeric
+        | {
+            "id",
+            "type",
+            "behaviour",
+            "path",
+            "start",
+            "mobil",
+            "test_target",
+            "connection",
+            "approach",
+        },
         {"id", "type"},
     )
     kind = y.text(m["type"], ACTOR_TYPES)
-    default = "path" if "path" in m else ("fixed" if kind == "static" else "idm")
+    default = (
+        "path" if {"path", "connection"} & m.keys() else ("fixed" if kind == "static" else "idm")
+    )
     behaviour = y.text(m["behaviour"], BEHAVIOURS) if "behaviour" in m else default
     path: list[tuple[Expr, Expr]] = []
-    if behaviour == "path":
+    if behaviour == "path" and "connection" in m:
+        path = _connection(m, road)
+    elif behaviour == "path":
         if "path" not in m:
             raise node.fail("behaviour 'path' needs a 'path' of [s, d] points")
         for p in y.seq(m["path"]):
@@ -243,6 +258,29 @@ def _actor(node: Node, known: set[str]) -> ActorSpec:
         mobil,
         _flag(m, "test_target", default=False),
     )
+
+
+def _connection(m: dict[str, Node], road: Road) -> list[tuple[Expr, Expr]]:
+    """Path points of ``connection: "junction:from>to"``, starting ``approach`` m out."""
+    node = m["connection"]
+    spec = y.text(node)
+    jid, _, arms = spec.partition(":")
+    src, _, dst = arms.partition(">")
+    junctions = {j.id: j for j in road.junctions}
+    if jid not in junctions:
+        raise node.fail(f"unknown junction {jid!r} in {spec!r} (map has: {sorted(junctions)})")
+    by_id = {a.id: a for a in junctions[jid].arms}
+    if src not in by_id or dst not in by_id or src == dst:
+        raise node.fail(
+            f"expected 'junction:from>to' with two different arms of {sorted(by_id)}, got {spec!r}"
+        )
+    approach = y.num(m["approach"], 5.0, 500.0) if "approach" in m else 50.0
+    s_pts, d_pts = connection_path(road, junctions[jid], by_id[src], by_id[dst], approach=approach)
+    return [(_const(node, s), _const(node, d)) for s, d in zip(s_pts, d_pts, strict=True)]
+
+
+def _const(node: Node, value: float) -> Expr:
+    return parse_value(Node(round(float(value), 4), node.file, node.line, node.path), set())
 
 
 def _flag(m: dict[str, Node], key: str, *, default: bool) -> bool:
