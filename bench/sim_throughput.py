@@ -216,6 +216,21 @@ def write_results(res: dict[str, float]) -> None:
             f"{res['campaign_wall_s']:.1f} s wall time, {res['campaign_cpu_s']:.1f} s of CPU time "
             "over all processes (so about half of that on two otherwise idle cores).",
         ]
+    lines += [
+        "",
+        f"Goals of issue 3: one scenario >= 30x highway-env: {res['nevport_single'] / hw:.0f}x; "
+        f"batched >= 1,000,000 vehicle-steps/s on one core (3x SUMO): "
+        f"{res['nevport_batch_1000']:,.0f}, {res['nevport_batch_1000'] / res['sumo_libsumo']:.0f}x "
+        "SUMO"
+        + (
+            f"; whole campaign <= 60 s: {res['campaign_wall_s']:.0f} s."
+            if "campaign_wall_s" in res
+            else "."
+        ),
+        "SUMO uses its own lane-change model (LC2013, not MOBIL) and needs its network built "
+        "with netconvert (eclipse-sumo); highway-env is measured without rendering. All peers "
+        "ran in the same process run, one after the other.",
+    ]
     section = "\n".join(lines) + "\n"
     start = text.find("## Simulation")
     if start < 0:
