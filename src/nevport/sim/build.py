@@ -292,7 +292,7 @@ def _events(scn: Scenario, ev: Eval, ids: tuple[str, ...]) -> tuple[Event, ...]:
 def _action(a: dict[str, object], ev: Eval, ids: tuple[str, ...]) -> Action:
     kind = str(a["kind"])
     if kind == "signal":
-        return Action("signal", signal=int(a["signal"]), state=int(a["state"]))  # type: ignore[call-overload]
+        return Action("signal", signal=int(a["signal"]), code=int(a["state"]))  # type: ignore[call-overload]
     actor = ids.index(str(a["actor"]))
     if kind == "speed":
         return Action(
@@ -300,7 +300,7 @@ def _action(a: dict[str, object], ev: Eval, ids: tuple[str, ...]) -> Action:
             actor,
             ev(a["target_kmh"], 0.0) * KMH,  # type: ignore[arg-type]
             ev(a["rate"], 0.0),  # type: ignore[arg-type]
-            state=int(a["profile"]),  # type: ignore[call-overload]
+            code=int(a["profile"]),  # type: ignore[call-overload]
         )
     if kind == "lane_change":
         rel = "offset" in a

@@ -41,7 +41,7 @@ class Action:
     rate: F64 = field(default_factory=lambda: np.zeros(1))  # (B,) [m/s^2] or duration [s]
     relative: bool = False  # lane_change: target is an offset from the current lane
     signal: int = -1
-    state: int = 0  # signal: the state to set; speed: the profile (state.LINEAR, ...)
+    code: int = 0  # signal: the state to set; speed: the profile (state.LINEAR, ...)
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def _act(
         get("a_set")[rows, j] = np.broadcast_to(act.rate, rows.shape)[rows]
         get("v_from")[rows, j] = state.v[rows, j]
         get("t_from")[rows, j] = state.t[rows]
-        get("profile")[rows, j] = act.state  # the profile code rides in the state field
+        get("profile")[rows, j] = act.code
     elif act.kind == "lane_change":
         n_lanes = len(params.road.lanes)
         base = state.lane_tgt[:, j] if act.relative else 0
@@ -125,4 +125,4 @@ def _act(
     elif act.kind == "walk":
         get("walking")[rows, j] = True
     else:
-        get("sig_override")[rows, act.signal] = act.state
+        get("sig_override")[rows, act.signal] = act.code
