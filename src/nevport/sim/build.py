@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.expr import Expr
+from nevport.sim.junction import CONTROLS, critical_gap
 from nevport.sim.maps import KMH
 from nevport.sim.road import Obstacle, Road
 from nevport.sim.scenario import ActorSpec, Scenario
@@ -31,6 +32,7 @@ from nevport.sim.state import (
     STATIC,
     TRUCK,
     ActorParams,
+    Links,
     SimParams,
     SimState,
     initial_state,
@@ -145,6 +147,7 @@ def build(
         events=events,
         actor_ids=ids,
     )
+    params = replace(params, links=_links(scn.actors, params))
     lane = road.lane_of(stack["d"])
     state = initial_state(
         stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events), len(road.signals)
@@ -307,3 +310,28 @@ def _action(a: dict[str, object], ev: Eval, ids: tuple[str, ...]) -> Action:
         target = ev(a["offset" if rel else "lane"], 0.0)  # type: ignore[arg-type]
         return Action("lane_change", actor, target, ev(a.get("duration"), 3.0), relative=rel)  # type: ignore[arg-type]
     return Action("walk", actor)
+
+
+def _links(actors: tuple[ActorSpec, ...], params: SimParams) -> Links | None:
+    """(B, N) junction links of the actors that drive connecting lanes (column 0: ego)."""
+    if not any(a.link for a in actors):
+        return None
+    b, n = params.actors.kind.shape
+    rows = [(-1, np.inf, np.inf, 0, -1, 0.0)] * n
+    for i, a in enumerate(actors, start=1):
+        if (lk := a.link) is not None:
+            c = CONTROLS[lk.control]
+            rows[i] = (lk.junction, lk.line, lk.exit, c, lk.signal, critical_gap(lk.turn))
+    arr = np.array(rows, dtype=float).T  # (6, N)
+
+    def col(k: int) -> F64:
+        return np.broadcast_to(arr[k], (b, n)).copy()
+
+    as_int = [col(k).astype(np.int64) for k in (0, 3, 4)]
+    k = params.actors.path_s.shape[-1]
+    v_turn = np.full((n, k), np.inf)
+    for i, a in enumerate(actors, start=1):
+        if a.link is not None and a.link.v_turn:
+            v_turn[i, : len(a.link.v_turn)] = a.link.v_turn
+    v_turn = np.broadcast_to(v_turn, (b, n, k)).copy()
+    return Links(as_int[0], col(1), col(2), as_int[1], as_int[2], col(5), v_turn)

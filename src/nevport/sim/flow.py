@@ -105,17 +105,6 @@ def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64
     return _crosswalk_gap(state, params, fwd, gap) if road.crosswalks else gap
 
 
-def stop_sign_memory(state: SimState, params: SimParams) -> F64:
-    """(B, N) updated ``stopped_at``: an actor at rest within STOP_REACH of a stop line has
-    served it and may go on."""
-    front = state.s + 0.5 * params.actors.length
-    out = state.stopped_at
-    for s_line in params.road.stop_signs:
-        here = (state.v < STOPPED) & (front > s_line - STOP_REACH) & (front <= s_line + 0.5)
-        out = np.where(here, s_line, out)
-    return out
-
-
 def _stop_sign_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], gap: F64) -> F64:
     """Forward traffic stops at every stop line it has not yet served."""
     half = 0.5 * params.actors.length

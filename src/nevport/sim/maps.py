@@ -21,6 +21,7 @@ from nevport.sim.road import (
 from nevport.sim.yamlio import Node
 
 MAP_DIR = Path(__file__).parent / "maps"
+ARM_CONTROLS = ("priority", "stop", "signal")
 KMH = 1 / 3.6  # [m/s per km/h]
 MARKINGS = ("solid", "dashed", "none")
 
@@ -115,15 +116,19 @@ def _lane(node: Node, length: float) -> Lane:
 
 def _signal(node: Node, length: float) -> Signal:
     m = y.mapping(node, {"id", "s", "program", "offset"}, {"id", "s", "program"})
+    offset = y.num(m["offset"]) if "offset" in m else 0.0
+    return Signal(y.text(m["id"]), y.num(m["s"], 0.0, length), _program(m["program"]), offset)
+
+
+def _program(node: Node) -> tuple[tuple[int, float], ...]:
     program = []
-    for p in y.seq(m["program"]):
+    for p in y.seq(node):
         pm = y.mapping(p, {"state", "duration"}, {"state", "duration"})
         state = SIGNAL_STATES[y.text(pm["state"], tuple(SIGNAL_STATES))]
         program.append((state, y.num(pm["duration"], 0.1)))
     if not program:
-        raise m["program"].fail("expected at least one phase")
-    offset = y.num(m["offset"]) if "offset" in m else 0.0
-    return Signal(y.text(m["id"]), y.num(m["s"], 0.0, length), tuple(program), offset)
+        raise node.fail("expected at least one phase")
+    return tuple(program)
 
 
 def _pair(node: Node, a: str, b: str, length: float) -> tuple[float, float]:
@@ -146,7 +151,17 @@ def _junction(node: Node, index: int, length: float) -> Junction:
 
 
 def _arm(node: Node) -> Arm:
-    m = y.mapping(node, {"id", "angle", "lanes_in", "lanes_out", "lane_width"}, {"id", "angle"})
+    keys = {"id", "angle", "lanes_in", "lanes_out", "lane_width", "control", "program", "offset"}
+    m = y.mapping(node, keys, {"id", "angle"})
+    control = y.text(m["control"], ARM_CONTROLS) if "control" in m else "priority"
+    if (control == "signal") != ("program" in m):
+        raise node.fail(f"an arm has a 'program' exactly when its control is 'signal' ({control})")
+    signal = None
+    if control == "signal":
+        arm_id = y.text(m["id"])
+        program = _program(m["program"])
+        offset = y.num(m["offset"]) if "offset" in m else 0.0
+        signal = Signal(f"arm.{arm_id}", float("nan"), program, offset)
 
     def count(key: str) -> int:
         return int(y.num(m[key], 0, 6)) if key in m else 1
@@ -158,6 +173,8 @@ def _arm(node: Node) -> Arm:
         count("lanes_in"),
         count("lanes_out"),
         width,
+        control,
+        signal,
     )
 
 

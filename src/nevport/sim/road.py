@@ -74,6 +74,8 @@ class Arm:
     lanes_in: int  # lanes driving towards the junction
     lanes_out: int  # lanes driving away from it
     lane_width: float  # [m]
+    control: str = "priority"  # priority | stop | signal: how inbound traffic enters the box
+    signal: Signal | None = None  # the arm's own signal program when control is "signal"
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,23 @@ class Junction:
 
 
 @dataclass(frozen=True)
+class Link:
+    """How a vehicle on a connecting lane meets its junction."""
+
+    junction: int  # index into Road.junctions
+    line: float  # [m] path length at the stop line (the box entry unless a route line is set)
+    exit: float  # [m] path length where the path leaves the junction box
+    control: str  # priority | stop | signal
+    signal: int  # index into Road.signals + Road.arm_signals(); -1 none
+    turn: float  # [rad] heading change through the box, left +
+    v_turn: tuple[float, ...] = ()  # [m/s] per path point: speed that turns at A_LAT_TURN
+
+
+A_LAT_TURN = 2.5  # [m/s^2] lateral acceleration accepted in junction turns (docs/sim/models.md)
+ROUTE_LINE_REACH = 25.0  # [m] a route stop line this far before a junction box governs it
+
+
+@dataclass(frozen=True)
 class Road:
     id: str
     segments: tuple[Segment, ...]
@@ -99,6 +118,10 @@ class Road:
     obstacles: tuple[Obstacle, ...] = ()
     junctions: tuple[Junction, ...] = ()
     _table: dict[str, F64] = field(default_factory=dict, compare=False, repr=False)
+
+    def arm_signals(self) -> tuple[Signal, ...]:
+        """Signals of junction arms, in map order; their index follows the route's signals."""
+        return tuple(a.signal for j in self.junctions for a in j.arms if a.signal is not None)
 
     def __post_init__(self) -> None:
         if not self.lanes:
@@ -198,6 +221,14 @@ def to_frenet(road: Road, x: F64, y: F64) -> tuple[F64, F64]:
     return t["s"][k] + along, -ex * np.sin(h) + ey * np.cos(h)
 
 
+def route_arm(road: Road, *, inbound: bool) -> Arm:
+    """The route itself as an arm: behind the junction (traffic arriving on lane 0) or
+    ahead of it (traffic leaving on lane 0)."""
+    fwd = sum(1 for ln in road.lanes if ln.direction > 0)
+    back = len(road.lanes) - fwd
+    return Arm("route", np.pi if inbound else 0.0, fwd, back, road.lanes[0].width)
+
+
 def connection_path(
     road: Road,
     junction: Junction,
@@ -209,6 +240,22 @@ def connection_path(
 ) -> tuple[F64, F64]:
     """Frenet points of a connecting lane: in on ``src``'s inbound lane ``lane`` from
     ``approach`` m out, across the junction box, out on ``dst``'s outbound lane."""
+    s, d, *_ = connection(road, junction, src, dst, lane, approach, step)
+    return s, d
+
+
+def connection(
+    road: Road,
+    junction: Junction,
+    src: Arm,
+    dst: Arm,
+    lane: int = 0,
+    approach: float = 50.0,
+    step: float = 2.0,
+) -> tuple[F64, F64, tuple[float, float], F64]:
+    """As ``connection_path``, plus the path length [m] at which the path enters and
+    leaves the junction box (measured in Frenet s, d like the simulator's paths) and the
+    turn speed [m/s] at each point (from the world geometry)."""
     d_centre = 0.5 * float(road.lane_edges[-1])
     cx, cy, ch = (float(a[0]) for a in road.to_world(np.array([junction.s]), np.array([d_centre])))
     half = 0.5 * junction.width
@@ -234,10 +281,48 @@ def connection_path(
         ctrl = entry + lam * u_in
     tt = np.linspace(0.0, 1.0, 20)[:, None]
     box = (1 - tt) ** 2 * entry + 2 * (1 - tt) * tt * ctrl + tt**2 * leave
-    pts = np.vstack([_line(start, entry, step), box[1:-1], _line(leave, end, step)])
-    return to_frenet(road, pts[:, 0], pts[:, 1])
+    first = _line(start, entry, step)
+    pts = np.vstack([first, box[1:-1], _line(leave, end, step)])
+    s, d = to_frenet(road, pts[:, 0], pts[:, 1])
+    cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(s), np.diff(d)))])
+    n_in = len(first) - 1
+    return s, d, (float(cum[n_in]), float(cum[n_in + len(box) - 1])), turn_speeds(pts)
+
+
+def turn_speeds(pts: F64) -> F64:
+    """(K,) [m/s] speed at each point of the (K, 2) world polyline ``pts`` at which its
+    curvature there takes A_LAT_TURN (inf on straight parts and at the ends)."""
+    seg = np.hypot(*np.diff(pts, axis=0).T)
+    h = np.arctan2(*np.diff(pts, axis=0).T[::-1])
+    dh = np.abs(np.angle(np.exp(1j * np.diff(h))))
+    kappa = dh / np.maximum(0.5 * (seg[1:] + seg[:-1]), 1e-6)
+    inner = np.sqrt(A_LAT_TURN / np.maximum(kappa, 1e-9))
+    return np.concatenate([[np.inf], inner, [np.inf]])
 
 
 def _line(a: F64, b: F64, step: float) -> F64:
     n = max(2, int(np.linalg.norm(b - a) / step) + 1)
     return a + np.linspace(0.0, 1.0, n)[:, None] * (b - a)
+
+
+def junction_link(
+    road: Road, j: int, src: Arm, dst: Arm, box: tuple[float, float], v_turn: F64
+) -> Link:
+    """The ``Link`` of a path from arm ``src`` to ``dst`` of junction ``j`` whose box
+    entry and exit path lengths are ``box``."""
+    junction = road.junctions[j]
+    turn = float(np.angle(np.exp(1j * (dst.angle - src.angle - np.pi))))
+    line, control, signal = box[0], src.control, -1
+    if src.id == "route":  # the route's own signal or stop line before the box governs it
+        near = junction.s - 0.5 * junction.width
+        reach = ROUTE_LINE_REACH
+        sigs = [(k, sg.s) for k, sg in enumerate(road.signals) if 0 <= near - sg.s <= reach]
+        stops = [x for x in road.stop_signs if 0 <= near - x <= reach]
+        control = "signal" if sigs else ("stop" if stops else "priority")
+        if sigs:
+            signal, line = sigs[0][0], box[0] - (near - sigs[0][1])
+        elif stops:
+            line = box[0] - (near - stops[0])
+    elif src.signal is not None:
+        signal = len(road.signals) + road.arm_signals().index(src.signal)
+    return Link(j, line, box[1], control, signal, turn, tuple(float(x) for x in v_turn))

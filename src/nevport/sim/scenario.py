@@ -14,7 +14,7 @@ from nevport.sim.errors import SchemaError, UnknownNameError
 from nevport.sim.expr import Expr, parse_value
 from nevport.sim.maps import KMH, load_map, parse_map
 from nevport.sim.metrics import CRITERIA
-from nevport.sim.road import SIGNAL_STATES, Road, connection_path
+from nevport.sim.road import SIGNAL_STATES, Link, Road, connection, junction_link, route_arm
 from nevport.sim.state import PROFILES
 from nevport.sim.storyboard import ACTIONS, TRIGGERS
 from nevport.sim.weather import PRESETS
@@ -65,6 +65,7 @@ class ActorSpec:
     walking: bool
     mobil: bool
     test_target: bool = False  # driven by test equipment: weather leaves its speed alone
+    link: Link | None = None  # junction a vehicle on a connecting lane passes
 
 
 @dataclass(frozen=True)
@@ -231,8 +232,9 @@ def _actor(node: Node, known: set[str], road: Road) -> ActorSpec:
     )
     behaviour = y.text(m["behaviour"], BEHAVIOURS) if "behaviour" in m else default
     path: list[tuple[Expr, Expr]] = []
+    link = None
     if behaviour == "path" and "connection" in m:
-        path = _connection(m, road)
+        path, link = _connection(m, road)
     elif behaviour == "path":
         if "path" not in m:
             raise node.fail("behaviour 'path' needs a 'path' of [s, d] points")
@@ -257,11 +259,13 @@ def _actor(node: Node, known: set[str], road: Road) -> ActorSpec:
         start == "walking",
         mobil,
         _flag(m, "test_target", default=False),
+        link if kind in ("car", "truck") else None,
     )
 
 
-def _connection(m: dict[str, Node], road: Road) -> list[tuple[Expr, Expr]]:
-    """Path points of ``connection: "junction:from>to"``, starting ``approach`` m out."""
+def _connection(m: dict[str, Node], road: Road) -> tuple[list[tuple[Expr, Expr]], Link]:
+    """Path points of ``connection: "junction:from>to"``, starting ``approach`` m out;
+    the arm ``route`` is the ego's road (in: behind the junction, out: ahead of it)."""
     node = m["connection"]
     spec = y.text(node)
     jid, _, arms = spec.partition(":")
@@ -270,13 +274,16 @@ def _connection(m: dict[str, Node], road: Road) -> list[tuple[Expr, Expr]]:
     if jid not in junctions:
         raise node.fail(f"unknown junction {jid!r} in {spec!r} (map has: {sorted(junctions)})")
     by_id = {a.id: a for a in junctions[jid].arms}
-    if src not in by_id or dst not in by_id or src == dst:
-        raise node.fail(
-            f"expected 'junction:from>to' with two different arms of {sorted(by_id)}, got {spec!r}"
-        )
+    names = [*sorted(by_id), "route"]
+    if src not in names or dst not in names or src == dst:
+        raise node.fail(f"expected 'junction:from>to', two different arms of {names}: {spec!r}")
+    a_src = by_id[src] if src != "route" else route_arm(road, inbound=True)
+    a_dst = by_id[dst] if dst != "route" else route_arm(road, inbound=False)
     approach = y.num(m["approach"], 5.0, 500.0) if "approach" in m else 50.0
-    s_pts, d_pts = connection_path(road, junctions[jid], by_id[src], by_id[dst], approach=approach)
-    return [(_const(node, s), _const(node, d)) for s, d in zip(s_pts, d_pts, strict=True)]
+    s_pts, d_pts, box, v_turn = connection(road, junctions[jid], a_src, a_dst, approach=approach)
+    j = list(junctions).index(jid)
+    pts = [(_const(node, s), _const(node, d)) for s, d in zip(s_pts, d_pts, strict=True)]
+    return pts, junction_link(road, j, a_src, a_dst, box, v_turn)
 
 
 def _const(node: Node, value: float) -> Expr:

@@ -87,6 +87,19 @@ class ActorParams:
 
 
 @dataclass(frozen=True)
+class Links:
+    """Junction links of vehicles on connecting lanes, every array (B, N); -1/inf = none."""
+
+    junction: I64  # index into Road.junctions
+    line: F64  # [m] path length at the stop line
+    exit: F64  # [m] path length where the path leaves the junction box
+    control: I64  # 0 priority, 1 stop, 2 signal
+    signal: I64  # index into Road.signals + Road.arm_signals()
+    t_crit: F64  # [s] critical gap accepted after a stop
+    v_turn: F64  # (B, N, K) [m/s] speed at each path point for a comfortable turn
+
+
+@dataclass(frozen=True)
 class EgoParams:
     wheelbase: float = 2.8  # [m] mid-size car
     max_steer: float = 0.6  # [rad] front-wheel lock
@@ -107,6 +120,7 @@ class SimParams:
     ego: EgoParams = dataclasses.field(default_factory=EgoParams)
     events: tuple[Any, ...] = ()
     actor_ids: tuple[str, ...] = ()
+    links: Links | None = None  # None: no vehicle drives a connecting lane
 
     def __post_init__(self) -> None:
         if self.actors.kind.shape != self.mu.shape + self.actors.kind.shape[1:]:

@@ -6,9 +6,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.dynamics import bicycle_step
-from nevport.sim.flow import stop_sign_memory, traffic_accelerations
+from nevport.sim.flow import traffic_accelerations
 from nevport.sim.geometry import boxes_overlap, wrap_delta
-from nevport.sim.state import IDM, PATH, SimParams, SimState
+from nevport.sim.junction import junction_memory, path_accelerations, stop_sign_memory
+from nevport.sim.state import CAR, IDM, PATH, TRUCK, SimParams, SimState
 from nevport.sim.storyboard import apply_storyboard
 
 F64 = NDArray[np.float64]
@@ -33,15 +34,19 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     """
     state = apply_storyboard(state, params)
     lane = params.road.lane_of(state.d)
-    a_tr, lane_tgt = traffic_accelerations(state, params, lane, signal_states(state, params))
+    sig = signal_states(state, params)
+    a_tr, lane_tgt = traffic_accelerations(state, params, lane, sig)
     is_idm = params.actors.ctrl == IDM
     s, d, v, psi, a = _road_actors(state, params, a_tr, lane_tgt, is_idm)
-    s, d, v, psi, p = _paths(state, params, s, d, v, psi)
+    a_path = path_accelerations(state, params, sig) if params.links is not None else None
+    s, d, v, psi, p = _paths(state, params, (s, d, v, psi), a_path)
     steer = state.steer
     if params.has_ego:
         steer = _ego(state, controls, params, (s, d, v, psi, a))
     if params.road.stop_signs:
         state = state.replace(stopped_at=stop_sign_memory(state, params))
+    if params.links is not None:
+        state = state.replace(stopped_at=junction_memory(state, params, sig))
     new = state.replace(
         t=state.t + params.dt,
         s=params.road.wrap(s),
@@ -108,14 +113,29 @@ def _ego(
 
 
 def _paths(
-    state: SimState, params: SimParams, s: F64, d: F64, v: F64, psi: F64
+    state: SimState, params: SimParams, pose: tuple[F64, F64, F64, F64], a_path: F64 | None
 ) -> tuple[F64, F64, F64, F64, F64]:
+    """Move path actors: pedestrians and cyclists at their set speed, vehicles on
+    connecting lanes by ``a_path`` (B, N) [m/s^2] (they enter at their set speed)."""
     ap = params.actors
+    s, d, v, psi = pose
     moving = (ap.ctrl == PATH) & state.walking
     if not (ap.ctrl == PATH).any():
         return s, d, v, psi, state.p
     total = ap.path_len[..., -1]
-    p = np.where(moving, np.minimum(state.p + ap.walk_speed * params.dt, total), state.p)
+    step_len = ap.walk_speed * params.dt
+    speed = ap.walk_speed
+    if a_path is not None:
+        veh = moving & ((ap.kind == CAR) | (ap.kind == TRUCK))
+        v_in = np.where((state.p == 0) & (state.v == 0), ap.walk_speed, state.v)
+        v_out = np.maximum(v_in + a_path * params.dt, 0.0)
+        # a car that stops within the step covers v^2 / 2|a|, not a negative-speed distance
+        stops = v_in + a_path * params.dt < 0
+        dist = np.where(
+            stops, v_in**2 / np.maximum(-2 * a_path, 1e-9), 0.5 * (v_in + v_out) * params.dt
+        )
+        step_len, speed = np.where(veh, dist, step_len), np.where(veh, v_out, speed)
+    p = np.where(moving, np.minimum(state.p + step_len, total), state.p)
     k = ap.path_len.shape[-1]
     seg = np.clip((ap.path_len <= p[..., None]).sum(-1) - 1, 0, k - 2)[..., None]
     l0 = np.take_along_axis(ap.path_len, seg, -1)[..., 0]
@@ -126,7 +146,7 @@ def _paths(
     on = ap.ctrl == PATH
     s = np.where(on, ps0 + frac * (ps1 - ps0), s)
     d = np.where(on, pd0 + frac * (pd1 - pd0), d)
-    v = np.where(on, np.where(moving & (p < total), ap.walk_speed, 0.0), v)
+    v = np.where(on, np.where(moving & (p < total), speed, 0.0), v)
     psi = np.where(on, np.arctan2(pd1 - pd0, ps1 - ps0), psi)
     return s, d, v, psi, p
 
