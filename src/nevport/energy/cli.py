@@ -9,10 +9,14 @@ from typing import Annotated, Any
 import typer
 
 from nevport.cli_common import err_console
+from nevport.energy.analysis.cli import app as tariff_app
+from nevport.energy.control.cli import simulate_equipment
 
 app = typer.Typer(help="Energy management center.", no_args_is_help=True)
 decode_app = typer.Typer(help="Decode meter frames and register dumps.", no_args_is_help=True)
 app.add_typer(decode_app, name="decode")
+app.add_typer(tariff_app, name="tariff")
+app.command("simulate-equipment")(simulate_equipment)
 
 BAD_INPUT = 2
 
