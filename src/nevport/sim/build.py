@@ -147,7 +147,8 @@ def build(
         events=events,
         actor_ids=ids,
     )
-    params = replace(params, links=_links(scn.actors, params))
+    exits = (stack["exit"] > 0.5) if any(ln.exit for ln in road.lanes) else None
+    params = replace(params, links=_links(scn.actors, params), exits=exits)
     lane = road.lane_of(stack["d"])
     state = initial_state(
         stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events), len(road.signals)
@@ -203,6 +204,7 @@ def _base(b: int, kind: str, ctrl: int) -> dict[str, F64 | list[F64]]:
         "politeness": np.full(b, POLITENESS),
         "mobil": np.zeros(b),
         "walk_speed": np.zeros(b),
+        "exit": np.zeros(b),
         "walking": np.zeros(b),
         "psi": np.zeros(b),
         "s": np.zeros(b),
@@ -262,6 +264,7 @@ def _actor_column(
             v0=np.where(v0 > 0, v0, np.maximum(v, 1.0)) * w["speed_factor"],
             headway=ev(f.get("headway"), IDM_DEFAULTS["headway"]) * w["headway_factor"],
             politeness=ev(f.get("politeness"), POLITENESS),
+            exit=ev(f.get("exit"), 0.0),
             mobil=np.full(b, float(a.mobil)),
         )
         lane = np.clip(road.lane_of(col["d"]), 0, len(road.lanes) - 1)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from nevport.sim import ramps
 from nevport.sim.road import AMBER, RED
 from nevport.sim.state import IDM, PEDESTRIAN, SINUSOIDAL, STEP, SimParams, SimState
 from nevport.sim.traffic import A_THRESHOLD, FAR, LaneIndex, idm_acceleration, mobil_gain
@@ -94,7 +95,9 @@ def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64
     fwd = road.lane_array("direction")[lc] > 0
     end = road.lane_array("end")[lc]
     ends = fwd & (end < road.length - 1.0) & ~np.bool_(road.periodic)
+    ends &= ~ramps.end_is_open(params, lane)
     gap = np.where(ends, end - state.s - half, FAR)
+    gap = np.minimum(gap, ramps.mandatory_gap(state, params, lane))
     for k, sg in enumerate(road.signals):
         dist = sg.s - state.s - half
         can_stop = state.v**2 < 2.0 * AMBER_DECEL * np.maximum(dist, 0.0)
@@ -151,6 +154,8 @@ def traffic_accelerations(
     lane_f = np.where(lane < 0, nl, lane).ravel()
     cap = _virtual_gap(state, params, lane, sig).ravel()
     lead, shift = index.own_leader(batch, lane_f)
+    if params.exits is not None:  # off the lanes after exiting: no more route interaction
+        lead = np.where((lane_f == nl) & params.exits.ravel(), -1, lead)
     a_now = flat.acc(fi, lead, shift, cap)
     vset = state.v_set.ravel()
     scripted = _scripted(state, params.dt).ravel()
@@ -205,6 +210,7 @@ def _mobil(
         if not ok.any():
             continue
         gain, fits = _candidate(index, flat, params, fi, batch[fi], cand, s, a_now[fi], a_of)
+        gain = gain + ramps.bias(params, fi, lane_f[fi], cand, s)
         better = ok & fits & (gain > best_gain)
         best_gain = np.where(better, gain, best_gain)
         choice = np.where(better, cand, choice)
@@ -241,7 +247,7 @@ def _candidate(
     sd = flat.sdir[fi]
     nl_lead, nl_shift = index.leader(bt, cc, sd)
     nf, nf_shift = index.follower(bt, cc, sd)
-    a_self_new = flat.acc(fi, nl_lead, nl_shift, _end_cap(s, params, cc))
+    a_self_new = flat.acc(fi, nl_lead, nl_shift, _end_cap(s, params, cc, fi))
     has_nf = nf >= 0
     a_nf_old = np.where(has_nf, flat.acc(nf, nl_lead, nl_shift - nf_shift, FAR), 0.0)
     a_nf_new = np.where(has_nf, flat.acc(nf, fi, -nf_shift, FAR), 0.0)
@@ -258,10 +264,13 @@ def _candidate(
     return gain, fits
 
 
-def _end_cap(s: F64, params: SimParams, lane: I64) -> F64:
+def _end_cap(s: F64, params: SimParams, lane: I64, fi: I64) -> F64:
     road = params.road
     end = road.lane_array("end")[lane]
-    return np.where(end < road.length - 1.0, end - s, FAR)
+    open_ = params.exits is not None and params.exits.ravel()[fi] & (
+        road.lane_array("exit")[lane] > 0
+    )
+    return np.where((end < road.length - 1.0) & ~open_, end - s, FAR)
 
 
 def _room(

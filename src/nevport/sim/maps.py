@@ -97,7 +97,7 @@ def _segment(node: Node) -> Segment:
 
 
 def _lane(node: Node, length: float) -> Lane:
-    keys = {"width", "speed_limit_kmh", "start", "end", "direction", "marking_left"}
+    keys = {"width", "speed_limit_kmh", "start", "end", "direction", "marking_left", "exit"}
     m = y.mapping(node, keys, {"width", "speed_limit_kmh"})
     start = y.num(m["start"], 0.0, length) if "start" in m else 0.0
     end = y.num(m["end"], 0.0, length) if "end" in m else length
@@ -111,7 +111,14 @@ def _lane(node: Node, length: float) -> Lane:
         end=end,
         direction=1 if direction == "forward" else -1,
         marking_left=y.text(m["marking_left"], MARKINGS) if "marking_left" in m else "dashed",
+        exit=_bool(m["exit"]) if "exit" in m else False,
     )
+
+
+def _bool(node: Node) -> bool:
+    if not isinstance(node.value, bool):
+        raise node.fail(f"expected true or false, got {node.value!r}")
+    return node.value
 
 
 def _signal(node: Node, length: float) -> Signal:

@@ -37,6 +37,7 @@ class Lane:
     end: float  # [m] s where the lane ends (lane drop, ramp end)
     direction: int  # +1 with s, -1 oncoming
     marking_left: str  # solid | dashed | none, the line between this lane and the next
+    exit: bool = False  # an off-ramp: at its end it diverges from the route
 
 
 @dataclass(frozen=True)

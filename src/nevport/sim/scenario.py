@@ -210,6 +210,7 @@ def _fields(
 
 def _actor(node: Node, known: set[str], road: Road) -> ActorSpec:
     numeric = {"lane", "s", "d", "speed_kmh", "v0_kmh", "length", "width", "headway", "politeness"}
+    numeric |= {"exit"}  # 1: takes the off-ramp
     m = y.mapping(
         node,
         numeric

@@ -121,6 +121,7 @@ class SimParams:
     events: tuple[Any, ...] = ()
     actor_ids: tuple[str, ...] = ()
     links: Links | None = None  # None: no vehicle drives a connecting lane
+    exits: B8 | None = None  # (B, N) actors that take the off-ramp; None: nobody exits
 
     def __post_init__(self) -> None:
         if self.actors.kind.shape != self.mu.shape + self.actors.kind.shape[1:]:

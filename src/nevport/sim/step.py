@@ -9,6 +9,7 @@ from nevport.sim.dynamics import bicycle_step
 from nevport.sim.flow import traffic_accelerations
 from nevport.sim.geometry import boxes_overlap, wrap_delta
 from nevport.sim.junction import junction_memory, path_accelerations, stop_sign_memory
+from nevport.sim.ramps import diverge
 from nevport.sim.state import CAR, IDM, PATH, TRUCK, SimParams, SimState
 from nevport.sim.storyboard import apply_storyboard
 
@@ -77,6 +78,7 @@ def _road_actors(
     dirs, centre = road.lane_array("direction")[lane_c], road.lane_centres[lane_c]
     lat_speed = np.where(state.lat_v > 0, state.lat_v, LANE_CHANGE_SPEED)
     lat_speed = np.minimum(lat_speed, 0.5 * state.v + 0.05)  # no sideways sliding at standstill
+    centre, lat_speed = diverge(state, params, centre, lat_speed)
     dd = np.clip(centre - state.d, -lat_speed * dt, lat_speed * dt)
     heading = np.where(dirs > 0, 0.0, np.pi) + dirs * np.arctan2(dd / dt, np.maximum(v_new, 0.1))
     return (
