@@ -74,7 +74,7 @@ storyboard:
 """
 
 
-@pytest.mark.parametrize("profile", ["linear", "step", "sinusoidal"])
+@pytest.mark.parametrize("profile", ["linear", "step", "sinusoidal", "cubic"])
 def test_speed_change_profiles(tmp_path: Path, profile: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(PROFILE_SCENARIO.replace("PROFILE", profile), encoding="utf-8")
@@ -87,6 +87,14 @@ def test_speed_change_profiles(tmp_path: Path, profile: str) -> None:
         assert a.min() == pytest.approx(-4.0)
     elif profile == "step":
         assert stop <= 0.06  # at once
+    elif profile == "cubic":
+        assert stop == pytest.approx(5.0, abs=0.06)  # same mean rate as linear
+        assert a.min() == pytest.approx(-4.0 * 1.5, rel=0.02)  # 3 tau^2 - 2 tau^3 peaks at 1.5x
+        assert a[np.argmin(a)] == a.min()
+        mid = float(t[1:][np.argmin(a)]) - 1.0
+        assert mid == pytest.approx(2.5, abs=0.1)  # steepest halfway, symmetric
+        first = a[np.argmax(a < -1e-6)]
+        assert -0.2 < first < 0.0  # starts gently
     else:
         assert stop == pytest.approx(5.0, abs=0.06)  # same mean rate as linear
         assert a.min() == pytest.approx(-4.0 * np.pi / 2, rel=0.02)  # peak of a half cosine

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from nevport.sim import ramps
 from nevport.sim.road import AMBER, RED
-from nevport.sim.state import IDM, PEDESTRIAN, SINUSOIDAL, STEP, SimParams, SimState
+from nevport.sim.state import CUBIC, IDM, PEDESTRIAN, SINUSOIDAL, STEP, SimParams, SimState
 from nevport.sim.traffic import A_THRESHOLD, FAR, LaneIndex, idm_acceleration, mobil_gain
 
 F64 = NDArray[np.float64]
@@ -65,17 +65,21 @@ def _scripted(state: SimState, dt: float) -> F64:
     """(B, N) acceleration of a storyboard speed change, by profile.
 
     linear: constant rate a_set; step: the target at once (drivers' IDM still limits it);
-    sinusoidal: speed follows half a cosine from v_from to v_set with mean rate a_set.
+    sinusoidal: speed follows half a cosine from v_from to v_set with mean rate a_set;
+    cubic: speed follows 3 tau^2 - 2 tau^3 (zero rate at both ends, peak 1.5 a_set), the
+    cubic with those end conditions (OpenSCENARIO 1.2 DynamicsShape.cubic).
     """
     dv = state.v_set - state.v
     linear = np.clip(dv / dt, -state.a_set, state.a_set)
     span = np.abs(state.v_set - state.v_from)
     duration = np.maximum(span / np.maximum(state.a_set, 1e-6), dt)
     tau = np.clip((state.t[:, None] + dt - state.t_from) / duration, 0.0, 1.0)
-    target = state.v_from + (state.v_set - state.v_from) * 0.5 * (1.0 - np.cos(np.pi * tau))
-    smooth = (target - state.v) / dt
+    shape = np.where(
+        state.profile == CUBIC, tau * tau * (3.0 - 2.0 * tau), 0.5 * (1.0 - np.cos(np.pi * tau))
+    )
+    smooth = (state.v_from + (state.v_set - state.v_from) * shape - state.v) / dt
     return np.where(
-        state.profile == STEP, dv / dt, np.where(state.profile == SINUSOIDAL, smooth, linear)
+        state.profile == STEP, dv / dt, np.where(state.profile >= SINUSOIDAL, smooth, linear)
     )
 
 

@@ -23,8 +23,8 @@ B8 = NDArray[np.bool_]
 CAR, TRUCK, PEDESTRIAN, CYCLIST, STATIC = 0, 1, 2, 3, 4
 KIND_NAMES = ("car", "truck", "pedestrian", "cyclist", "static")
 # speed-change profiles of the storyboard (OpenSCENARIO transition dynamics shapes)
-LINEAR, STEP, SINUSOIDAL = 0, 1, 2
-PROFILES = {"linear": LINEAR, "step": STEP, "sinusoidal": SINUSOIDAL}
+LINEAR, STEP, SINUSOIDAL, CUBIC = 0, 1, 2, 3
+PROFILES = {"linear": LINEAR, "step": STEP, "sinusoidal": SINUSOIDAL, "cubic": CUBIC}
 # how an actor moves
 EGO, IDM, PATH, FIXED = 0, 1, 2, 3
 
@@ -46,7 +46,7 @@ class SimState:
     a_set: F64  # (B, N) [m/s^2] mean rate of the scripted speed change
     v_from: F64  # (B, N) [m/s] speed when the scripted change began
     t_from: F64  # (B, N) [s] time when the scripted change began
-    profile: I64  # (B, N) shape of the change: LINEAR, STEP or SINUSOIDAL
+    profile: I64  # (B, N) shape of the change: LINEAR, STEP, SINUSOIDAL or CUBIC
     walking: B8  # (B, N) path actors that have started
     p: F64  # (B, N) [m] progress along the actor's path
     fired_at: F64  # (B, E) [s] time each storyboard event fired; NaN = not yet
