@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from nevport.auth.roles import Role
+from nevport.auth.service import Principal
 from nevport.db.engine import Database
-from nevport.environment import demo
+from nevport.environment import demo, resources
 from nevport.environment.models import Decision, EnvEvent, EnvFacility, EnvPreReport
 from nevport.environment.source import SITE_ZONE
 
@@ -50,6 +51,21 @@ def test_a_week_of_demo_power_raises_events_on_fault_days_only(
     days = {(p, today - timedelta(days=d)) for p in plants for d in range(1, demo.DAYS)}
     compliant = [pd for pd in days if demo.day_kind(*pd) in ("compliant", "rest")]
     assert len(compliant) > len(days) / 2  # most days are clean
+
+    with database.session() as session:
+        ratios = resources.resources(
+            session,
+            Principal(admin.id, "a", Role.park_admin, None),
+            plants[0],
+            now - timedelta(days=6),
+            now - timedelta(days=1),
+        )
+    assert ratios.reuse_ratio is not None
+    assert 0.15 < ratios.reuse_ratio < 0.3  # 1.2 of 4.2 m3/h while working, none idle
+    assert ratios.pv_self_consumption is not None
+    assert 0.6 < ratios.pv_self_consumption <= 1.0  # only Sundays export
+    assert ratios.pv_share is not None
+    assert 0 < ratios.pv_share < 0.5
 
     with database.session() as session:  # a second start adds only the missed readings
         assert demo.seed(session, admin.id, regulator.id, None, now + timedelta(hours=1)) == 0

@@ -29,7 +29,7 @@ from nevport.energy.intervals import Resolution
 from nevport.energy.models import MeterLevel
 from nevport.energy.quantities import Quantity
 from nevport.energy.schemas import ChannelCreate, MeterCreate, ReadingIn
-from nevport.environment import curtailment, service, supervise
+from nevport.environment import curtailment, demo_resources, service, supervise
 from nevport.environment.models import AlertLevel, EnvFacility
 from nevport.environment.schemas import (
     AlertCreate,
@@ -133,6 +133,15 @@ def readings(enterprise_id: int, start: datetime, end: datetime) -> list[Reading
     return out
 
 
+def _store(session: Session, enterprise_id: int, start: datetime, end: datetime) -> None:
+    """Power readings, and the water and PV counters where the plant has them."""
+    rows = readings(enterprise_id, start, end)
+    if energy.find_channels(session, enterprise_id, meter_code=demo_resources.COUNTERS[0][0]):
+        rows += demo_resources.counter_readings(start, end)
+    if rows:
+        ingest(session, enterprise_id, rows, zone=SITE_ZONE, now=end)
+
+
 def _plant(session: Session, principal: Principal, enterprise_id: int, since: datetime) -> None:
     for code, name, kind, rated, standby, running in FACILITIES:
         meter = energy.create_meter(
@@ -188,7 +197,8 @@ def seed(
     chosen = _chosen(session, principal, first)
     for enterprise_id in chosen:
         _plant(session, principal, enterprise_id, start - timedelta(days=1))
-        ingest(session, enterprise_id, readings(enterprise_id, start, now), zone=SITE_ZONE, now=now)
+        demo_resources.install(session, principal, enterprise_id)
+        _store(session, enterprise_id, start, now)
         _declare(session, principal, regulator, enterprise_id, today)
     _alert(session, regulator, chosen, today)
     created = 0
@@ -260,7 +270,7 @@ def top_up(session: Session, now: datetime) -> None:
         )
         stored = [p.start for p in series.points if p.value is not None]
         since = stored[-1] if stored else start
-        ingest(session, enterprise_id, readings(enterprise_id, since, now), zone=SITE_ZONE, now=now)
+        _store(session, enterprise_id, since, now)
 
 
 FEED_EVERY_S = 60.0  # [s] between two batches of the running demo's readings
@@ -274,9 +284,7 @@ async def feed_loop(app: FastAPI) -> None:
     def one_batch(end: datetime) -> None:
         with database.session() as session:
             for enterprise_id in demo_plants(session):
-                rows = readings(enterprise_id, cursor, end)
-                if rows:
-                    ingest(session, enterprise_id, rows, zone=SITE_ZONE, now=end)
+                _store(session, enterprise_id, cursor, end)
 
     while True:
         await asyncio.sleep(FEED_EVERY_S)
