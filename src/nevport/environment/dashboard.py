@@ -59,11 +59,30 @@ def monitored(session: Session, principal: Principal) -> list[int]:
     return sorted(set(session.scalars(query.distinct())))
 
 
-def online_rate(
+def coverage(
     session: Session, enterprise_id: int, start: datetime, end: datetime
-) -> float | None:
-    _, power, _ = power_history(session, enterprise_id, start, end)
-    return float(np.isfinite(power).mean()) if power.size else None
+) -> tuple[float | None, datetime | None]:
+    """(online rate, first sample with any reading) over [start, end).
+
+    Supervision of an enterprise begins with its first reading: samples before it are
+    not counted as offline, nor its days as monitored.
+    """
+    t, power, _ = power_history(session, enterprise_id, start, end)
+    if not power.size:
+        return None, None
+    seen = np.flatnonzero(np.isfinite(power).any(axis=1))
+    if not len(seen):
+        return None, None
+    since = int(seen[0])
+    rate = float(np.isfinite(power[since:]).mean())
+    return rate, datetime.fromtimestamp(int(t[since]), SITE_ZONE)
+
+
+def park_days(start: datetime, end: datetime) -> int:
+    """Park days that [start, end) touches."""
+    first = start.astimezone(SITE_ZONE).date()
+    last = (end - timedelta(microseconds=1)).astimezone(SITE_ZONE).date()
+    return (last - first).days + 1 if end > start else 0
 
 
 def open_by_grade(session: Session, principal: Principal) -> dict[Grade, int]:
@@ -77,22 +96,20 @@ def figures(
 ) -> list[EnterpriseFigures]:
     """One row per monitored enterprise over [start, end) (``end`` capped at ``now``)."""
     end = min(end, now)
-    first = start.astimezone(SITE_ZONE).date()
-    last = (end - timedelta(microseconds=1)).astimezone(SITE_ZONE).date()
-    days = (last - first).days + 1 if end > start else 0  # park days the span touches
     rows = []
     for enterprise_id in monitored(session, principal):
         enterprise = park.get_enterprise(session, principal, enterprise_id)
         count = session.scalar(
             select(func.count()).where(EnvFacility.enterprise_id == enterprise_id)
         )
+        rate, since = coverage(session, enterprise_id, start, end) if end > start else (None, None)
         row = EnterpriseFigures(
             enterprise_id,
             enterprise.name_zh,
             enterprise.name_en,
             int(count or 0),
-            online_rate(session, enterprise_id, start, end) if end > start else None,
-            days,
+            rate,
+            0 if since is None else park_days(max(start, since), end),
             0,
         )
         _count_events(session, row, start, end, now)
