@@ -60,6 +60,21 @@ class ReferenceADS:
         self.tracks: dict[str, F64] = {}
         self.aeb = np.zeros(info.batch, bool)  # emergency braking latched
 
+    @staticmethod
+    def fuse(obs: Observation) -> Observation:
+        """Camera/lidar and radar object lists, slot by slot: the camera's position where it
+        sees the object (better laterally), the radar's where only it does, and the
+        radar's Doppler speed along the road whenever it has one."""
+        cam, rad = obs.obj_valid, obs.radar_valid
+        return dataclasses.replace(
+            obs,
+            obj_s=np.where(cam, obs.obj_s, obs.radar_s),
+            obj_d=np.where(cam, obs.obj_d, obs.radar_d),
+            obj_vs=np.where(rad, obs.radar_vs, obs.obj_vs),
+            obj_vd=np.where(cam, obs.obj_vd, obs.radar_vd),
+            obj_valid=cam | rad,
+        )
+
     def _track(self, obs: Observation) -> Observation:
         """A minimal tracker: smooth velocities, coast objects through detection gaps.
 
@@ -94,7 +109,7 @@ class ReferenceADS:
     def act(self, obs: Observation) -> F64:
         if self.target is None:
             self.target, self.pref = obs.lane.copy(), obs.lane.copy()
-        obs = self._track(obs)
+        obs = self._track(self.fuse(obs))
         v = obs.speed
         shift = self.centres[obs.lane] - self.centres[self.target]
         gap, v_lead = self._lead(obs, obs.offset + shift)

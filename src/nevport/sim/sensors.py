@@ -8,6 +8,7 @@ per variant (see Perception), so a variant's observations do not depend on the b
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.geometry import wrap_delta
+from nevport.sim.radar import detect
 from nevport.sim.road import Road
 from nevport.sim.state import CAR, TRUCK, SimParams, SimState
 from nevport.sim.step import signal_states
@@ -29,6 +31,7 @@ SURROUND_RANGE = 40.0  # [m] 360-degree coverage of the corner radars (side and 
 VISIBLE_FRACTION = 0.4  # [-] share of an object's outline points that must be in line of sight
 PRIVILEGED_RANGE = 300.0  # [m] ground-truth mode reports everything this close
 NOISE_REF_RANGE = 50.0  # [m] range at which Weather.noise_pos applies
+RADAR_STREAM = 1 << 19  # counter offset of the radar's random numbers within a frame
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,12 @@ class Observation:
     route_left: F64  # [m] to the end of the route
     lane_end_dist: F64  # [m] to the end of the current lane (lane drop, ramp); inf if none
     sensor_range: F64  # [m] current effective range (a system knows its own degradation)
+    radar_s: F64  # (B, M) [m] the radar's object list, same slots as obj_*
+    radar_d: F64  # [m]
+    radar_vs: F64  # [m/s]
+    radar_vd: F64  # [m/s]
+    radar_valid: B8  # detected by the radar this frame
+    radar_range: F64  # (B,) [m] current radar range for a car
 
 
 @dataclass
@@ -94,19 +103,21 @@ class Perception:
             "noise_pos",
             "noise_vel",
             "lane_noise",
+            "radar_range",
         )
         self.w = {n: np.array([float(getattr(x, n)) for x in ws]) for n in names}
         self.keys = _splitmix(np.array(self.seeds, dtype=np.uint64) % np.uint64(2**63))
 
-    def draws(self, m: int) -> tuple[F64, F64]:
-        """This frame's random numbers per variant: (B, 4m+1) normals, (B, m+1) uniforms."""
+    def draws(self, m: int, radar: bool = False) -> tuple[F64, F64]:
+        """This frame's random numbers per variant: (B, 4m+1) normals, (B, m+1) uniforms.
+
+        ``radar=True`` gives the radar's stream of the same frame (call it first)."""
         n_norm, n_uni = 4 * m + 2, m + 1
-        counter = np.uint64(self.frame) * np.uint64(1 << 20) + np.arange(
-            n_norm + n_uni, dtype=np.uint64
-        )
+        base = np.uint64(self.frame) * np.uint64(1 << 20) + np.uint64(RADAR_STREAM * radar)
+        counter = base + np.arange(n_norm + n_uni, dtype=np.uint64)
         bits = _splitmix(self.keys[:, None] ^ _splitmix(counter)[None, :])
         u = ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53  # in (0, 1)
-        self.frame += 1
+        self.frame += 0 if radar else 1
         half = n_norm // 2  # Box-Muller: two uniforms give two independent normals
         r = np.sqrt(-2.0 * np.log(u[:, :half]))
         theta = 2.0 * np.pi * u[:, half:n_norm]
@@ -163,18 +174,33 @@ def perceive(state: SimState, params: SimParams, perception: Perception) -> Obse
     vd = state.v[:, 1:] * np.sin(state.psi[:, 1:])
     r = np.hypot(ds, dd)
     kind = ap.kind[:, 1:]
+    radar_draws = perception.draws(ds.shape[1], radar=True)
     normal, uniform = perception.draws(ds.shape[1])
     if perception.privileged:
         valid = r <= PRIVILEGED_RANGE
+        radar = (ds, dd, vs, vd, valid)
     else:
         lit = (kind == CAR) | (kind == TRUCK)
         limit = np.where(lit, w["sensor_range"][:, None], w["unlit_range"][:, None])
         bearing = np.arctan2(dd, ds) - state.psi[:, :1]
         bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
+        visible = _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+        radar = detect((ds, dd, vs, vd), kind, visible, w["radar_range"], radar_draws)
         valid = (r <= limit) & ((np.abs(bearing) <= 0.5 * FOV) | (r <= SURROUND_RANGE))
-        valid &= _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+        valid &= visible
         ds, dd, vs, vd, valid = _noisy(w, normal, uniform, (ds, dd, vs, vd, valid), r)
-    return _assemble(state, params, perception, (ds, dd, vs, vd, valid), (normal, uniform))
+    obs = _assemble(state, params, perception, (ds, dd, vs, vd, valid), (normal, uniform))
+    return _with_radar(obs, radar, perception)
+
+
+def _with_radar(
+    obs: Observation, radar: tuple[F64, F64, F64, F64, B8], p: Perception
+) -> Observation:
+    rng = np.full(obs.t.shape, PRIVILEGED_RANGE) if p.privileged else p.w["radar_range"]
+    s, d, vs, vd, valid = radar
+    return dataclasses.replace(
+        obs, radar_s=s, radar_d=d, radar_vs=vs, radar_vd=vd, radar_valid=valid, radar_range=rng
+    )
 
 
 def _noisy(
@@ -249,6 +275,12 @@ def _assemble(
             np.inf,
         ),
         sensor_range=np.full(s0.shape, PRIVILEGED_RANGE) if p.privileged else w["sensor_range"],
+        radar_s=ds,  # filled by _with_radar
+        radar_d=dd,
+        radar_vs=vs,
+        radar_vd=vd,
+        radar_valid=valid,
+        radar_range=w["radar_range"],
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nevport.sim.errors import UnknownNameError
+from nevport.sim.radar import fog_water, radar_range
 
 CONTRAST_THRESHOLD = 0.05  # [-] WMO-No. 8 definition of MOR
 SENSOR_RANGE_CLEAR = (
@@ -35,6 +36,8 @@ class Weather:
     light_range: float  # [m] range limit from illumination (headlights at night); inf by day
     speed_factor: float  # [-] multiplier on other traffic's desired speed
     headway_factor: float  # [-] multiplier on other traffic's time headway
+    rain_mm_h: float = 0.0  # [mm/h] rain rate (water equivalent for snow); attenuates radar
+    fog_lwc: float = 0.0  # [g/m^3] fog liquid water content; attenuates radar
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.mu <= 1.2:
@@ -57,6 +60,11 @@ class Weather:
         R * exp(sigma R) = R_clear, i.e. the same return power as at R_clear in clear air.
         """
         return _attenuated_range(SENSOR_RANGE_CLEAR, self.extinction)
+
+    @cached_property
+    def radar_range(self) -> float:
+        """Detection range [m] of the radar-like sensor for a car (radar.radar_range)."""
+        return radar_range(self.rain_mm_h, self.fog_lwc)
 
     @property
     def unlit_range(self) -> float:
@@ -82,17 +90,20 @@ def _attenuated_range(r_clear: float, sigma: float) -> float:
     return r
 
 
+_FOG_200M, _FOG_50M = fog_water(200.0), fog_water(50.0)  # [g/m^3] Eldridge 1971
 _CLEAR_MOR = 20_000.0  # [m] clear air, WMO "very good visibility" > 20 km
 
 PRESETS: dict[str, Weather] = {
     w.name: w
     for w in (
         Weather("clear", 0.85, _CLEAR_MOR, 0.99, 0.10, 0.10, 0.05, math.inf, 1.00, 1.00),
-        Weather("light_rain", 0.65, 5_000.0, 0.97, 0.15, 0.15, 0.08, math.inf, 0.97, 1.05),
-        Weather("heavy_rain", 0.50, 1_000.0, 0.90, 0.25, 0.25, 0.15, math.inf, 0.92, 1.15),
-        Weather("fog_200", 0.75, 200.0, 0.93, 0.20, 0.20, 0.10, math.inf, 0.88, 1.20),
-        Weather("fog_50", 0.75, 50.0, 0.85, 0.30, 0.30, 0.20, math.inf, 0.75, 1.35),
-        Weather("snow", 0.25, 800.0, 0.88, 0.30, 0.30, 0.25, math.inf, 0.85, 1.25),
+        Weather("light_rain", 0.65, 5_000.0, 0.97, 0.15, 0.15, 0.08, math.inf, 0.97, 1.05, 2.5),
+        Weather("heavy_rain", 0.50, 1_000.0, 0.90, 0.25, 0.25, 0.15, math.inf, 0.92, 1.15, 25.0),
+        Weather(
+            "fog_200", 0.75, 200.0, 0.93, 0.20, 0.20, 0.10, math.inf, 0.88, 1.20, 0.0, _FOG_200M
+        ),
+        Weather("fog_50", 0.75, 50.0, 0.85, 0.30, 0.30, 0.20, math.inf, 0.75, 1.35, 0.0, _FOG_50M),
+        Weather("snow", 0.25, 800.0, 0.88, 0.30, 0.30, 0.25, math.inf, 0.85, 1.25, 2.0),
         Weather("night", 0.85, _CLEAR_MOR, 0.95, 0.15, 0.15, 0.08, 60.0, 0.95, 1.05),
     )
 }
