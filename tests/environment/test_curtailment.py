@@ -78,6 +78,8 @@ def test_an_alert_with_a_measure_raises_production_that_keeps_running(
         evaluate(session, eid, plant.BASE, plant.DAY_END)
     (event,) = _curtailment_events(database, eid)
     assert event.facilities == ["SC1"]
+    assert event.message.startswith("SC1 runs during alert ")
+    assert event.message.endswith(" (orange)")  # the event names the alert it broke
     # The booth was running when the orange alert (yellow measures apply) began at 09:00.
     assert event.start_at == nine
     # It stopped at 12:00; the stop is settled (min_state_s) at the 12:15 sample.

@@ -83,6 +83,9 @@ class Engine:
             if self.periods
             else self._none_curtailed
         )
+        active = (
+            tuple(p.label for p in self.periods if p.start_s <= t < p.end_s) if self.periods else ()
+        )
         tick = Tick(
             t=t,
             power=power,
@@ -93,6 +96,7 @@ class Engine:
             changed=changed,
             thresholds=self.thresholds,
             topology=self.topology,
+            periods=active,
         )
         moved = bool(changed.any())
         if curtailed is not self._curtailed:

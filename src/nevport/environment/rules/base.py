@@ -51,6 +51,7 @@ class Tick:
     changed: Mask  # (n,) accepted state changed at this tick
     thresholds: ThresholdArrays
     topology: Topology
+    periods: tuple[str, ...] = ()  # labels of the curtailment periods in force at ``t``
 
 
 C = TypeVar("C", bound=RuleConfig)

@@ -41,13 +41,14 @@ class Curtailment(Rule):
 
         def describe(i: int, since: int) -> Event:
             code = self.topology.codes[i]
+            broken = " and ".join(tick.periods) or "a curtailment period"
             return Event(
                 rule=self.name,
                 facilities=(code,),
                 start_s=since,
                 end_s=None,
                 grade=Grade.yellow,
-                message=f"{code} runs during a curtailment period",
+                message=f"{code} runs during {broken}",
                 readings=(reading("power_w", tick.power[i]),),
                 thresholds=(
                     ("running_w", float(tick.thresholds.running_w[i])),
