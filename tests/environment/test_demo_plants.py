@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 
 from nevport.auth.roles import Role
@@ -14,7 +15,7 @@ from nevport.auth.service import Principal
 from nevport.db.engine import Database
 from nevport.environment import demo, resources
 from nevport.environment.models import Decision, EnvEvent, EnvFacility, EnvPreReport
-from nevport.environment.source import SITE_ZONE
+from nevport.environment.source import SITE_ZONE, power_history
 
 
 def test_a_week_of_demo_power_raises_events_on_fault_days_only(
@@ -67,6 +68,10 @@ def test_a_week_of_demo_power_raises_events_on_fault_days_only(
     assert ratios.pv_share is not None
     assert 0 < ratios.pv_share < 0.5
 
+    later = now + timedelta(hours=1)
     with database.session() as session:  # a second start adds only the missed readings
-        assert demo.seed(session, admin.id, regulator.id, None, now + timedelta(hours=1)) == 0
+        assert demo.seed(session, admin.id, regulator.id, None, later) == 0
         assert session.scalar(select(func.count()).select_from(EnvFacility)) == facilities
+        t, power, _ = power_history(session, plants[0], now, later)
+    assert len(t) >= 4
+    assert np.isfinite(power[1:-1]).all()  # the missed hour is filled, every meter
