@@ -33,6 +33,7 @@ def test_demo_check_passes_and_reuses_its_data_dir(tmp_path: Path) -> None:
     first = run_check(tmp_path / "demo")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "demo check passed" in first.stdout
+    assert first.stdout.count("new energy readings") == 3  # three metered demo enterprises
     accounts = (tmp_path / "demo" / "demo-accounts.txt").read_text()
     assert (tmp_path / "demo" / "demo-accounts.txt").stat().st_mode & 0o077 == 0
     second = run_check(tmp_path / "demo")

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from rich.table import Table
@@ -20,6 +21,9 @@ from nevport.config import Settings
 from nevport.park.demo import DEMO_ACCOUNT_ENTERPRISE, seed_demo
 from nevport.park.models import Enterprise
 from nevport.web.server import BackgroundServer, free_port, run_server
+
+if TYPE_CHECKING:
+    from nevport.energy.demo import Children
 
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 ACCOUNTS_FILE = "demo-accounts.txt"
@@ -119,6 +123,72 @@ def _accounts_table(accounts: list[DemoAccount]) -> Table:
     return table
 
 
+# Demo enterprises whose meters the simulator serves: the energy-equipment maker whose
+# energy center the park article describes (seed/facts.md, system 2) and two neighbours.
+ENERGY_ENTERPRISES = (
+    "博思特能源装备(天津)股份有限公司",
+    "天津吉兴汽车部件有限公司",
+    "天津博顿电子有限公司",
+)
+ENERGY_WAIT_S = 60.0  # [s] --check: every demo enterprise has stored readings by then
+
+
+def start_energy(settings: Settings, center_url: str) -> tuple[Children, list[int]]:
+    """Meters, site files, then the meter simulator and one collector per enterprise."""
+    from nevport.energy import demo as energy_demo
+
+    modbus_port = free_port()
+    database = open_database(settings, migrate=False)
+    sites: list[Path] = []
+    ids: list[int] = []
+    with database.session() as session:
+        for name in ENERGY_ENTERPRISES:
+            found = session.scalar(select(Enterprise.id).where(Enterprise.name_zh == name))
+            if found is None:
+                continue
+            energy_demo.ensure_meters(session, found)
+            sites.append(
+                energy_demo.write_site(
+                    session, settings.data_dir, len(ids), found, center_url, modbus_port
+                )
+            )
+            ids.append(found)
+    database.dispose()
+    logs = settings.data_dir / "energy" / "logs"
+    return energy_demo.Children.start(sites, modbus_port, logs), ids
+
+
+def _check_energy(settings: Settings, url: str, table: Table, failures: list[str]) -> None:
+    """New readings of every demo enterprise reach the center within ENERGY_WAIT_S."""
+    import time
+
+    from nevport.energy import demo as energy_demo
+
+    children, ids = start_energy(settings, url)
+    database = open_database(settings, migrate=False)
+    try:
+        with database.session() as session:
+            before = energy_demo.readings(session, ids)
+        deadline = time.monotonic() + ENERGY_WAIT_S
+        counts = before
+        while time.monotonic() < deadline:
+            with database.session() as session:
+                counts = energy_demo.readings(session, ids)
+            if ids and all(counts.get(i, 0) > before.get(i, 0) for i in ids):
+                break
+            time.sleep(1.0)
+    finally:
+        children.stop()
+        database.dispose()
+    for enterprise_id in ids:
+        new = counts.get(enterprise_id, 0) - before.get(enterprise_id, 0)
+        table.add_row("-", f"new energy readings, enterprise {enterprise_id}", str(new))
+        if new <= 0:
+            failures.append(f"enterprise {enterprise_id}: no new energy reading within 60 s")
+    if not ids:
+        failures.append("no demo enterprise for the energy center")
+
+
 def run_demo(data_dir: Path, *, host: str, port: int | None, check: bool) -> int:
     settings, accounts = prepare(data_dir)
     if check:
@@ -132,7 +202,12 @@ def run_demo(data_dir: Path, *, host: str, port: int | None, check: bool) -> int
     from nevport.web.app import BACKGROUND_TASKS
 
     BACKGROUND_TASKS.append(feed_loop)  # the demo plants' meters keep reporting
-    run_server(settings, host=host, port=port)
+    center = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    children, _ = start_energy(settings, center)
+    try:
+        run_server(settings, host=host, port=port)
+    finally:
+        children.stop()
     return 0
 
 
@@ -182,6 +257,7 @@ def check_demo(
             table.add_row(account.role.value, "GET /api/park/overview", str(overview.status_code))
             if overview.status_code != 200:
                 failures.append(f"{account.username}: overview answered {overview.status_code}")
+        _check_energy(settings, server.url, table, failures)
     console.print(table)
     for failure in failures:
         console.print(f"[red]FAIL[/red] {failure}")

@@ -122,6 +122,10 @@ def simulate_meters(
         typer.Option(help="Inject on meter 0: timeout, malformed, zero, rollover, reset."),
     ] = None,
     fault_rate: Annotated[float, typer.Option(min=0, max=1, help="Share of reads hit.")] = 0.05,
+    group: Annotated[
+        int,
+        typer.Option(min=0, help="Meters per site: an incomer reading the sum of the rest."),
+    ] = 0,
 ) -> None:
     """Serve simulated factory meters on loopback until interrupted."""
     import asyncio
@@ -132,7 +136,7 @@ def simulate_meters(
     if modbus_port is None and dlt645_port is None:
         raise _refuse("give --modbus-port, --dlt645-port or both")
     try:
-        fleet = Fleet.build(count, fault or [], fault_rate)
+        fleet = Fleet.build(count, fault or [], fault_rate, group)
     except ValueError as exc:
         raise _refuse(str(exc)) from exc
     err_console.print(f"serving {count} meters: modbus {modbus_port}, dlt645 {dlt645_port}")

@@ -36,6 +36,9 @@ RESET_AFTER = timedelta(seconds=30)
 # (XX.XXXX kW holds at most 79.9999 kW); the center multiplies by the channel's CT ratio.
 DLT645_CT_RATIO = Decimal(40)
 DLT645_DEFAULT_ADDRESS_BASE = 1
+# An incomer reads its feeders' sum plus 3 % for transformer and cable losses and loads
+# nobody metered: a demo assumption in the range plants report (docs/energy/acquisition.md).
+INCOMER_EXTRA = Decimal("0.03")
 
 
 def factory_kw(index: int, at: datetime) -> float:
@@ -58,6 +61,7 @@ class SimMeter:
     last: datetime | None = None
     reset_done: bool = False
     faults: frozenset[str] = field(default_factory=frozenset)
+    step_kwh: Decimal = Decimal(0)  # energy added by the last tick
 
     @property
     def address(self) -> str:
@@ -66,12 +70,24 @@ class SimMeter:
     def advance(self, now: datetime, started: datetime) -> None:
         kw = factory_kw(self.index, now)
         self.power_kw = Decimal(f"{kw:.4f}")
+        before = self.energy_kwh
         if self.last is not None:
             hours = Decimal((now - self.last).total_seconds()) / 3600
             self.energy_kwh = (self.energy_kwh + self.power_kw * hours).quantize(Decimal("0.01"))
+        self.step_kwh = self.energy_kwh - before
         due = now - started > RESET_AFTER
         if "reset" in self.faults and self.index == 0 and not self.reset_done and due:
             self.energy_kwh, self.reset_done = Decimal(0), True
+        self.last = now
+
+    def feed(self, feeders: list[SimMeter], now: datetime) -> None:
+        """Read as the incomer above ``feeders``: their sum plus INCOMER_EXTRA."""
+        factor = 1 + INCOMER_EXTRA
+        self.power_kw = (sum((f.power_kw for f in feeders), Decimal(0)) * factor).quantize(
+            Decimal("0.0001")
+        )
+        step = sum((f.step_kwh for f in feeders), Decimal(0)) * factor
+        self.energy_kwh = (self.energy_kwh + step).quantize(Decimal("0.01"))
         self.last = now
 
 
@@ -81,9 +97,10 @@ class Fleet:
     fault_rate: float = 0.0
     rng: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311 - faults, not secrets
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    group: int = 0  # meters per site: an incomer, then its feeders; 0: all independent
 
     @classmethod
-    def build(cls, count: int, faults: Iterable[str], fault_rate: float) -> Fleet:
+    def build(cls, count: int, faults: Iterable[str], fault_rate: float, group: int = 0) -> Fleet:
         chosen = frozenset(faults)
         unknown = chosen - FAULTS
         if unknown:
@@ -91,12 +108,20 @@ class Fleet:
         meters = [SimMeter(i, Decimal(1000 + 37 * i), faults=chosen) for i in range(count)]
         if "rollover" in chosen and meters:
             meters[0].energy_kwh = (REGISTER_MAX - Decimal("0.30")) * DLT645_CT_RATIO
-        return cls(meters, fault_rate)
+        return cls(meters, fault_rate, group=group)
 
     def tick(self) -> None:
         now = datetime.now(UTC)
+        heads = range(0, len(self.meters), self.group) if self.group > 1 else range(0)
         for meter in self.meters:
-            meter.advance(now, self.started)
+            if meter.index not in heads:
+                meter.advance(now, self.started)
+        for head in heads:
+            feeders = self.meters[head + 1 : head + self.group]
+            if feeders:
+                self.meters[head].feed(feeders, now)
+            else:
+                self.meters[head].advance(now, self.started)
 
     def fault(self, kind: str) -> bool:
         return kind in self.meters[0].faults and self.rng.random() < self.fault_rate

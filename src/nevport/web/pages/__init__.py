@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nevport.web.pages import environment, environment_forms, park, session
+from nevport.web.pages import energy, environment, environment_forms, park, session
 from nevport.web.pages.errors import error_page
 
 router = APIRouter(include_in_schema=False)
@@ -15,5 +15,6 @@ router.include_router(session.router)
 router.include_router(park.router)
 router.include_router(environment.router)
 router.include_router(environment_forms.router)
+router.include_router(energy.router)
 
 __all__ = ["error_page", "router"]

@@ -90,6 +90,13 @@ def navigation(principal: Principal | None, path: str) -> list[NavItem]:
         items.append(NavItem(own, "nav.my_enterprise", path.startswith("/enterprises")))
     if principal.role.sees_all_enterprises or principal.role.is_enterprise_role:
         items.append(NavItem("/environment", "nav.environment", "environment" in path))
+    if principal.role.sees_all_enterprises:
+        items.append(
+            NavItem("/energy", "nav.energy", path.endswith("/energy") or "/energy/" in path)
+        )
+    elif principal.role.is_enterprise_role and principal.enterprise_id is not None:
+        own = f"/enterprises/{principal.enterprise_id}/energy"
+        items.append(NavItem(own, "nav.energy", path.startswith(own)))
     return items
 
 
