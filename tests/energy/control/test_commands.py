@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from nevport.auth.models import User
 from nevport.auth.roles import Role
@@ -21,6 +22,7 @@ from nevport.energy.control.service import run_due
 from nevport.energy.ingest import ingest
 from nevport.energy.quantities import Quantity
 from nevport.energy.schemas import ReadingIn
+from nevport.notify.models import Event
 
 from ...notify.conftest import free_port
 from ..conftest import Plant
@@ -113,6 +115,9 @@ def test_dry_run_writes_nothing_and_a_confirmed_command_switches_the_coil(
     api.post(
         f"/commands/{real['id']}/confirm", {"point_code": point["code"], "value": 1}, status=409
     )
+    with database.session() as session:
+        topics = list(session.scalars(select(Event.topic).order_by(Event.id)))
+    assert topics == ["energy.control.awaiting_confirmation", "energy.control.executed"]
 
 
 def test_interlocks_refuse_a_start_under_high_load_or_without_fresh_data(

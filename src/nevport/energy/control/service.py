@@ -32,8 +32,11 @@ from nevport.energy.control.schemas import (
 )
 from nevport.energy.models import Reading
 from nevport.errors import Conflict, InvalidInput, NotFound
+from nevport.notify.service import enqueue
 
 PENDING = (CommandStatus.awaiting_confirmation, CommandStatus.scheduled)
+# Steps that people outside the portal want to hear of (docs/energy/control.md).
+NOTIFIED = frozenset({"awaiting_confirmation", "refused", "executed", "failed"})
 
 
 def _point_out(point: ControlPoint) -> PointOut:
@@ -135,6 +138,17 @@ def _audit(
             at=datetime.now(UTC),
         )
     )
+    if action in NOTIFIED:
+        payload = {
+            "command_id": command.id,
+            "point": command.point.code,
+            "value": command.value,
+            "status": command.status,
+            "reason": command.reason,
+            "user_id": user_id,
+            "detail": detail[:500],
+        }
+        enqueue(session, f"energy.control.{action}", command.enterprise_id, payload)
 
 
 def refusal(session: Session, point: ControlPoint, value: int, now: datetime) -> str | None:
