@@ -36,6 +36,8 @@ HOLD_GAIN = 1.0  # [1/s] speed-holding gain of the test driver in AEB tests
 VEL_ALPHA = 0.3  # [-] exponential smoothing weight of a new velocity measurement (20 Hz)
 CROSSING_SPEED = 0.5  # [m/s] lateral speed from which an object counts as crossing
 TRACK_COAST = 1.0  # [s] how long a track survives without a detection
+NO_PASS_BEFORE = 80.0  # [m] no passing manoeuvre this far before a junction centre
+NO_PASS_AFTER = 40.0  # [m] nor this far after it
 PASS_MARGIN = 3.0  # [s] spare time required before meeting oncoming traffic after a pass
 RETURN_HOLD = 3.0  # [s] minimum time in a passing lane before heading back
 RETURN_HORIZON = 4.0  # [s] the preferred lane must be clear this far ahead (at current speed)
@@ -52,6 +54,7 @@ class ReferenceADS:
         self.centres = road.lane_centres
         self.dirs = road.lane_array("direction")
         self.starts, self.ends = road.lane_array("start"), road.lane_array("end")
+        self.junctions = np.array([j.s for j in road.junctions], dtype=float)
         self.last_signal = np.full(info.batch, -1)
         self.stopped_at = np.full(info.batch, -np.inf)  # s [m] of the stop sign already served
         self.target: NDArray[np.int64] | None = None
@@ -206,6 +209,9 @@ class ReferenceADS:
         slow = (gap < 70.0) & (v_lead < 0.4 * obs.speed_limit) & self.lead_is_vehicle
         # never pass a queue at a signal or near crossings: the obstacle is legitimate
         slow &= (obs.signal_dist > 120.0) & (obs.crosswalk_dist > 60.0) & (obs.stop_dist > 60.0)
+        # nor at junctions, where traffic turns in and out (GB road law regulations art. 47)
+        to_junction = self.junctions[None, :] - obs.ego_s[:, None]
+        slow &= ~((to_junction > -NO_PASS_AFTER) & (to_junction < NO_PASS_BEFORE)).any(axis=1)
         blocked = slow | ending
         for step_dir in (1, -1):
             cand = np.clip(self.target + step_dir, 0, n - 1)

@@ -249,7 +249,8 @@ def _actor_column(
         col.update(
             s=col["path_s"][0],
             d=col["path_d"][0],
-            v=np.zeros(b),
+            # a vehicle that starts on its connecting lane is already driving at its speed
+            v=v if a.link is not None and a.walking else np.zeros(b),
             walk_speed=v if "speed_kmh" in f else np.full(b, WALK_SPEED),
             walking=np.full(b, float(a.walking)),
         )

@@ -104,6 +104,7 @@ class Link:
 
 
 A_LAT_TURN = 2.5  # [m/s^2] lateral acceleration accepted in junction turns (docs/sim/models.md)
+JOIN_BEYOND = 300.0  # [m] a car joining the route drives on this far past the map's end
 ROUTE_LINE_REACH = 25.0  # [m] a route stop line this far before a junction box governs it
 
 
@@ -285,9 +286,15 @@ def connection(
     first = _line(start, entry, step)
     pts = np.vstack([first, box[1:-1], _line(leave, end, step)])
     s, d = to_frenet(road, pts[:, 0], pts[:, 1])
+    v_turn = turn_speeds(pts)
+    if dst.id == "route":  # joining the route: drive on along its lane 0, past the map's end
+        far = np.arange(s[-1] + step, road.length + JOIN_BEYOND, step * 5)
+        s = np.concatenate([s, far])
+        d = np.concatenate([d, np.full(far.shape, d[-1])])
+        v_turn = np.concatenate([v_turn, np.full(far.shape, np.inf)])
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(s), np.diff(d)))])
     n_in = len(first) - 1
-    return s, d, (float(cum[n_in]), float(cum[n_in + len(box) - 1])), turn_speeds(pts)
+    return s, d, (float(cum[n_in]), float(cum[n_in + len(box) - 1])), v_turn
 
 
 def turn_speeds(pts: F64) -> F64:
