@@ -163,3 +163,20 @@ def test_the_background_task_delivers_while_the_portal_runs(
         while len(receiver.received) < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
     assert sorted(r.document["payload"]["n"] for r in receiver.received) == [0, 1, 2]
+
+
+def test_prune_keeps_history_until_it_is_old_and_never_drops_undelivered_events(
+    database: Database, receiver: Receiver, make_enterprise: Callable[..., Enterprise]
+) -> None:
+    firm = make_enterprise()
+    subscribe(database, firm.id, receiver.url, ["energy.*"])
+    emit(database, firm.id, 2)  # to be delivered
+    emit(database, firm.id, 1, topic="park.nobody_listens")  # no delivery at all
+    rounds(database, FAST, lambda: set(statuses(database)) == {DeliveryStatus.delivered})
+    receiver.stop()
+    emit(database, firm.id, 1)  # stays pending: the receiver is gone
+    assert delivery.prune(database, datetime.now(UTC) - timedelta(days=1)) == 0  # all recent
+    assert delivery.prune(database, datetime.now(UTC) + timedelta(seconds=1)) == 3
+    assert statuses(database) == [DeliveryStatus.pending]
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Attempt)) == 0  # went with them

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 import nevport
 from nevport.db.engine import Database
@@ -30,6 +30,9 @@ SIGNATURE_HEADER = "X-Nevport-Signature"
 TIMESTAMP_HEADER = "X-Nevport-Timestamp"
 DELIVERY_HEADER = "X-Nevport-Delivery"
 TOPIC_HEADER = "X-Nevport-Event"
+KEEP_DAYS = 90  # [days] delivered events and their history are kept this long
+PRUNE_EVERY_S = 3600.0  # [s] how often the loop deletes what is older
+PRUNE_CHUNK = 500  # event ids per DELETE, under SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -189,12 +192,30 @@ async def deliver_due(database: Database, policy: Policy, client: httpx.AsyncCli
     return len(claimed)
 
 
+def prune(database: Database, before: datetime) -> int:
+    """Delete events older than ``before`` whose every delivery is delivered (or that had
+    no subscriber); pending and failed ones stay for the history and for redelivery."""
+    with database.session() as session:
+        unfinished = select(Delivery.event_id).where(Delivery.status != DeliveryStatus.delivered)
+        doomed = session.scalars(
+            select(Event.id).where(Event.created_at < before, Event.id.not_in(unfinished))
+        ).all()
+        for i in range(0, len(doomed), PRUNE_CHUNK):
+            session.execute(delete(Event).where(Event.id.in_(doomed[i : i + PRUNE_CHUNK])))
+        return len(doomed)
+
+
 async def run(app: FastAPI) -> None:
     """The background task: deliver until cancelled. ``app.state.notify_policy`` overrides
     the default policy (tests shorten the waits)."""
     policy: Policy = getattr(app.state, "notify_policy", None) or Policy()
     database: Database = app.state.db
+    pruned_at = 0.0
     async with httpx.AsyncClient(follow_redirects=False) as client:
         while True:
+            if time.monotonic() - pruned_at > PRUNE_EVERY_S:
+                before = datetime.now(UTC) - timedelta(days=KEEP_DAYS)
+                await asyncio.to_thread(prune, database, before)
+                pruned_at = time.monotonic()
             if await deliver_due(database, policy, client) == 0:
                 await asyncio.sleep(policy.poll_s)
