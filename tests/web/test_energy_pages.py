@@ -99,11 +99,16 @@ def test_live_stream_sends_power(
     browser: TestClient, sign_in: Callable[[User], str], make_user: Callable[..., User], site: Site
 ) -> None:
     sign_in(make_user(Role.park_admin))
-    reply = browser.get(f"/enterprises/{site.enterprise_id}/energy/live?events=1")
+    url = f"/enterprises/{site.enterprise_id}/energy/live"
+    reply = browser.get(f"{url}?events=2", headers={"Accept": "text/event-stream"})
     assert reply.status_code == 200
     assert reply.headers["content-type"].startswith("text/event-stream")
-    assert reply.text.startswith("event: power\ndata: ")
-    assert '"total_kw": 123.4' in reply.text
+    events = reply.text.split("\n\n")
+    assert events[0] == "retry: 2000"
+    assert [e.split("\n")[0] for e in events[1:3]] == ["event: power", "event: power"]
+    assert '"total_kw": 123.4' in events[1]
+    snapshot = browser.get(url, headers={"Accept": "application/json"})  # no stream asked
+    assert snapshot.json()["total_kw"] == 123.4
 
 
 def test_other_enterprises_are_refused(

@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from nevport.auth.deps import CurrentPrincipal, DbSession
 from nevport.auth.service import Principal
@@ -32,6 +32,7 @@ from nevport.web.pages.render import render, secure_headers, translator
 router = APIRouter(include_in_schema=False)
 EnterpriseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 LIVE_PERIOD_S = 2.0  # [s] between two live power events
+LIVE_MAX_EVENTS = 1800  # one hour of events per stream, then the browser reconnects
 HEATMAP_DAYS = 7
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Format = Literal["html", "xlsx"]
@@ -107,14 +108,14 @@ def dashboard(
     return render(request, "energy_dashboard.html", context, principal=principal)
 
 
-async def _events(database: Database, enterprise_id: int, count: int | None) -> AsyncIterator[str]:
-    sent = 0
-    while count is None or sent < count:
+async def _events(database: Database, enterprise_id: int, count: int) -> AsyncIterator[str]:
+    # the browser reconnects after ``retry`` ms when a stream ends (EventSource)
+    yield f"retry: {int(LIVE_PERIOD_S * 1000)}\n\n"
+    for sent in range(count):
+        if sent:
+            await asyncio.sleep(LIVE_PERIOD_S)
         live = await asyncio.to_thread(_live, database, enterprise_id)
         yield f"event: power\ndata: {json.dumps(live)}\n\n"
-        sent += 1
-        if count is None or sent < count:
-            await asyncio.sleep(LIVE_PERIOD_S)
 
 
 def _live(database: Database, enterprise_id: int) -> dict[str, Any]:
@@ -132,15 +133,22 @@ def live_stream(
     request: Request,
     enterprise_id: EnterpriseId,
     principal: CurrentPrincipal,
-    events: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    events: Annotated[int, Query(ge=1, le=LIVE_MAX_EVENTS)] = LIVE_MAX_EVENTS,
 ) -> Response:
-    """Server-sent events: the enterprise's live power every LIVE_PERIOD_S; ``events``
-    ends the stream after that many (for checks), else it runs until the page closes."""
-    response = StreamingResponse(
-        _events(request.app.state.db, enterprise_id, events), media_type="text/event-stream"
-    )
+    """The enterprise's live power: server-sent events every LIVE_PERIOD_S for a client
+    that asks for ``text/event-stream`` (EventSource does), else one JSON snapshot.
+
+    A stream ends after ``events`` events (an hour by default) and the browser
+    reconnects, so no connection is held forever.
+    """
+    if "text/event-stream" not in request.headers.get("accept", ""):
+        response: Response = JSONResponse(_live(request.app.state.db, enterprise_id))
+    else:
+        response = StreamingResponse(
+            _events(request.app.state.db, enterprise_id, events), media_type="text/event-stream"
+        )
+        response.headers["X-Accel-Buffering"] = "no"  # proxies must not hold events back
     secure_headers(response)
-    response.headers["X-Accel-Buffering"] = "no"  # proxies must not hold events back
     return response
 
 
