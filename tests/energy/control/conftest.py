@@ -1,18 +1,35 @@
-"""Simulated equipment on loopback (real pymodbus server), and a client to inspect it."""
+"""Simulated equipment on loopback (real pymodbus server), a client to inspect it, and
+helpers to drive the control API as an enterprise admin."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from pymodbus.client import ModbusTcpClient
 
+from nevport.auth.models import User
+from nevport.auth.roles import Role
+from nevport.db.engine import Database
 from nevport.energy.control.simulator import serve_equipment
+from nevport.energy.ingest import ingest
+from nevport.energy.quantities import Quantity
+from nevport.energy.schemas import ReadingIn
 
 from ...notify.conftest import free_port
+from ..conftest import Plant
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Headers = Callable[[User], dict[str, str]]
 
 
 def coil(port: int, address: int) -> bool:
@@ -47,3 +64,56 @@ def equipment() -> Iterator[int]:
         time.sleep(0.05)
     yield port
     loop.call_soon_threadsafe(loop.stop)
+
+
+ADDRESSES = itertools.count(1)  # each test switches its own coil of the shared simulator
+
+
+def power(database: Database, plant: Plant, watts: int) -> None:
+    row = ReadingIn(
+        meter="M1", quantity=Quantity.active_power, ts=datetime.now(UTC), value=Decimal(watts)
+    )
+    with database.session() as session:
+        ingest(session, plant.enterprise_id, [row], zone=SHANGHAI)
+
+
+class Api:
+    def __init__(self, client: TestClient, plant: Plant, headers: dict[str, str]):
+        self.client, self.headers = client, headers
+        self.base = f"/api/enterprises/{plant.enterprise_id}/energy/control"
+
+    def post(self, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
+        answer = self.client.post(self.base + path, json=body, headers=self.headers)
+        assert answer.status_code == status, answer.text
+        return dict(answer.json()) if answer.content else {}
+
+
+@pytest.fixture
+def api(
+    client: TestClient, plant: Plant, make_user: Callable[..., User], auth_headers: Headers
+) -> Api:
+    return Api(client, plant, auth_headers(make_user(Role.enterprise_admin, plant.enterprise_id)))
+
+
+def compressor(api: Api, port: int, plant: Plant, address: int) -> dict[str, Any]:
+    point = api.post(
+        "/points",
+        {
+            "code": f"CMP{address}",
+            "name": "compressor",
+            "host": "127.0.0.1",
+            "port": port,
+            "kind": "coil",
+            "address": address,
+        },
+    )
+    return api.post(
+        f"/points/{point['id']}/interlocks",
+        {
+            "channel_id": plant.power_channel,
+            "limit": "150000",
+            "only_value": 1,
+            "description": "incomer below 150 kW before a start",
+        },
+        status=200,
+    )

@@ -3,14 +3,10 @@ roles, schedules, rule-driven proposals and the audit trail, on both databases."
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -19,68 +15,14 @@ from nevport.auth.roles import Role
 from nevport.db.engine import Database
 from nevport.energy.alarms.loop import evaluate_once
 from nevport.energy.control.service import run_due
-from nevport.energy.ingest import ingest
-from nevport.energy.quantities import Quantity
-from nevport.energy.schemas import ReadingIn
 from nevport.notify.models import Event
 
 from ...notify.conftest import free_port
 from ..conftest import Plant
-from .conftest import coil
+from .conftest import ADDRESSES, Api, coil, compressor, power
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Headers = Callable[[User], dict[str, str]]
-ADDRESSES = itertools.count(1)  # each test switches its own coil of the shared simulator
-
-
-def power(database: Database, plant: Plant, watts: int) -> None:
-    row = ReadingIn(
-        meter="M1", quantity=Quantity.active_power, ts=datetime.now(UTC), value=Decimal(watts)
-    )
-    with database.session() as session:
-        ingest(session, plant.enterprise_id, [row], zone=SHANGHAI)
-
-
-class Api:
-    def __init__(self, client: TestClient, plant: Plant, headers: dict[str, str]):
-        self.client, self.headers = client, headers
-        self.base = f"/api/enterprises/{plant.enterprise_id}/energy/control"
-
-    def post(self, path: str, body: dict[str, Any], status: int = 201) -> dict[str, Any]:
-        answer = self.client.post(self.base + path, json=body, headers=self.headers)
-        assert answer.status_code == status, answer.text
-        return dict(answer.json()) if answer.content else {}
-
-
-@pytest.fixture
-def api(
-    client: TestClient, plant: Plant, make_user: Callable[..., User], auth_headers: Headers
-) -> Api:
-    return Api(client, plant, auth_headers(make_user(Role.enterprise_admin, plant.enterprise_id)))
-
-
-def compressor(api: Api, port: int, plant: Plant, address: int) -> dict[str, Any]:
-    point = api.post(
-        "/points",
-        {
-            "code": f"CMP{address}",
-            "name": "compressor",
-            "host": "127.0.0.1",
-            "port": port,
-            "kind": "coil",
-            "address": address,
-        },
-    )
-    return api.post(
-        f"/points/{point['id']}/interlocks",
-        {
-            "channel_id": plant.power_channel,
-            "limit": "150000",
-            "only_value": 1,
-            "description": "incomer below 150 kW before a start",
-        },
-        status=200,
-    )
 
 
 def test_dry_run_writes_nothing_and_a_confirmed_command_switches_the_coil(

@@ -18,7 +18,7 @@ from nevport.energy import service as energy
 from nevport.energy.analysis.api import DEFAULT_TARIFF, TariffName
 from nevport.energy.analysis.service import active_energy_channel
 from nevport.energy.analysis.tariff import load_tariff
-from nevport.energy.control import service
+from nevport.energy.control import schedules, service
 from nevport.energy.control.schemas import (
     CommandCreate,
     CommandOut,
@@ -27,6 +27,8 @@ from nevport.energy.control.schemas import (
     LockIn,
     PointCreate,
     PointOut,
+    ScheduleCreate,
+    ScheduleOut,
     SuggestionOut,
     TriggerCreate,
 )
@@ -106,6 +108,26 @@ def cancel_command(
     enterprise_id: Id, command_id: Id, admin: Admin, session: DbSession
 ) -> CommandOut:
     return service.cancel(session, enterprise_id, command_id, admin.user_id)
+
+
+@router.get(f"{CONTROL}/schedules", response_model=list[ScheduleOut])
+def list_schedules(enterprise_id: Id, _: CurrentPrincipal, session: DbSession) -> list[ScheduleOut]:
+    return schedules.list_all(session, enterprise_id)
+
+
+@router.post(
+    f"{CONTROL}/schedules", response_model=ScheduleOut, status_code=status.HTTP_201_CREATED
+)
+def create_schedule(
+    enterprise_id: Id, body: ScheduleCreate, admin: Admin, session: DbSession
+) -> ScheduleOut:
+    """A weekday write at a local time, confirmed now by repeating point and value."""
+    return schedules.create(session, enterprise_id, body, admin.user_id)
+
+
+@router.delete(f"{CONTROL}/schedules/{{schedule_id}}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_schedule(enterprise_id: Id, schedule_id: Id, _: Admin, session: DbSession) -> None:
+    schedules.delete(session, enterprise_id, schedule_id)
 
 
 @router.get("/load-shifting", response_model=SuggestionOut)

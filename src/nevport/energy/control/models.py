@@ -133,3 +133,26 @@ class ControlTrigger(Base):
         ForeignKey("energy_control_points.id", ondelete="CASCADE")
     )
     value: Mapped[int] = mapped_column(Integer)
+
+
+class ControlSchedule(AuditMixin, Base):
+    """Write ``value`` to a point at a local time on some weekdays. Confirmed once, when
+    created (the admin repeats point and value); each firing is an audited command that
+    passes the interlocks like any other."""
+
+    __tablename__ = "energy_control_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprises.id", ondelete="CASCADE"), index=True
+    )
+    point_id: Mapped[int] = mapped_column(
+        ForeignKey("energy_control_points.id", ondelete="CASCADE")
+    )
+    value: Mapped[int] = mapped_column(Integer)
+    at_minute: Mapped[int] = mapped_column(Integer)  # [min] after local midnight
+    weekdays: Mapped[str] = mapped_column(String(7))  # "0123456" subset, 0 = Monday
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_fired: Mapped[datetime | None]  # UTC instant of the last firing
+
+    point: Mapped[ControlPoint] = relationship()

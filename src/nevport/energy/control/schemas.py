@@ -56,6 +56,27 @@ class TriggerCreate(_In):
     value: Word
 
 
+class ScheduleCreate(_In):
+    """A recurring write, confirmed at creation by repeating the point and the value."""
+
+    point_code: Code
+    value: Word
+    at: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]  # local HH:MM
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(min_length=1, max_length=7)
+    confirm_point_code: Code
+    confirm_value: Word
+
+
+class ScheduleOut(BaseModel):
+    id: int
+    point_code: str
+    value: int
+    at: str
+    weekdays: list[int]
+    enabled: bool
+    last_fired: datetime | None
+
+
 class InterlockOut(BaseModel):
     id: int
     channel_id: int

@@ -59,6 +59,10 @@ def _point(
     return point
 
 
+def find_point(session: Session, enterprise_id: int, code: str) -> ControlPoint:
+    return _point(session, enterprise_id, code=code)
+
+
 def create_point(session: Session, enterprise_id: int, body: PointCreate, user_id: int) -> PointOut:
     if session.scalar(
         select(ControlPoint.id).where(
@@ -113,12 +117,12 @@ def add_trigger(session: Session, enterprise_id: int, point_id: int, body: Trigg
     rule = session.get(AlarmRule, body.rule_id)
     if rule is None or rule.enterprise_id != enterprise_id:
         raise NotFound(f"enterprise {enterprise_id} has no alarm rule {body.rule_id}")
-    _check_range(point, body.value)
+    check_range(point, body.value)
     session.add(ControlTrigger(rule_id=rule.id, point_id=point.id, value=body.value))
     session.flush()
 
 
-def _check_range(point: ControlPoint, value: int) -> None:
+def check_range(point: ControlPoint, value: int) -> None:
     if not point.min_value <= value <= point.max_value:
         raise InvalidInput(
             f"value {value} is outside {point.code}'s range {point.min_value}..{point.max_value}",
@@ -126,7 +130,7 @@ def _check_range(point: ControlPoint, value: int) -> None:
         )
 
 
-def _audit(
+def audit(
     session: Session, command: ControlCommand, action: str, user_id: int | None, detail: str = ""
 ) -> None:
     session.add(
@@ -186,7 +190,7 @@ def request(
     session: Session, enterprise_id: int, body: CommandCreate, user_id: int | None, now: datetime
 ) -> CommandOut:
     point = _point(session, enterprise_id, code=body.point_code)
-    _check_range(point, body.value)
+    check_range(point, body.value)
     if body.execute_at is not None and body.execute_at <= now and not body.dry_run:
         raise InvalidInput(
             f"execute_at {body.execute_at.isoformat()} is in the past", field="execute_at"
@@ -204,7 +208,7 @@ def request(
     )
     session.add(command)
     session.flush()
-    _audit(
+    audit(
         session,
         command,
         "requested",
@@ -214,11 +218,11 @@ def request(
     why = refusal(session, point, body.value, now)
     if why is not None:
         command.status, command.result = CommandStatus.refused, why
-        _audit(session, command, "refused", None, why)
+        audit(session, command, "refused", None, why)
     elif body.dry_run:
         _simulate(session, command, point)
     else:
-        _audit(
+        audit(
             session,
             command,
             "awaiting_confirmation",
@@ -239,7 +243,7 @@ def _simulate(session: Session, command: ControlCommand, point: ControlPoint) ->
     except device.DeviceError as exc:
         command.result = f"would write {command.value} to {point.code}; device not readable: {exc}"
     command.status = CommandStatus.simulated
-    _audit(session, command, "simulated", None, command.result)
+    audit(session, command, "simulated", None, command.result)
 
 
 def _command(session: Session, enterprise_id: int, command_id: int) -> ControlCommand:
@@ -270,10 +274,10 @@ def confirm(
             field="value",
         )
     command.confirmed_by_id = user_id
-    _audit(session, command, "confirmed", user_id)
+    audit(session, command, "confirmed", user_id)
     if command.execute_at is not None and command.execute_at > now:
         command.status = CommandStatus.scheduled
-        _audit(session, command, "scheduled", None, f"runs at {command.execute_at.isoformat()}")
+        audit(session, command, "scheduled", None, f"runs at {command.execute_at.isoformat()}")
     else:
         execute(session, command, now)
     session.flush()
@@ -286,13 +290,13 @@ def execute(session: Session, command: ControlCommand, now: datetime) -> None:
     why = refusal(session, point, command.value, now)
     if why is not None:
         command.status, command.result = CommandStatus.refused, why
-        _audit(session, command, "refused", None, why)
+        audit(session, command, "refused", None, why)
         return
     try:
         before, after = device.write(_target(point), command.value)
     except device.DeviceError as exc:
         command.status, command.result = CommandStatus.failed, str(exc)
-        _audit(session, command, "failed", None, str(exc))
+        audit(session, command, "failed", None, str(exc))
         return
     command.previous_value, command.read_back, command.executed_at = before, after, now
     if after == command.value:
@@ -300,11 +304,11 @@ def execute(session: Session, command: ControlCommand, now: datetime) -> None:
             CommandStatus.executed,
             f"{point.code}: {before} -> {after}",
         )
-        _audit(session, command, "executed", None, command.result)
+        audit(session, command, "executed", None, command.result)
     else:
         command.status = CommandStatus.failed
         command.result = f"{point.code}: wrote {command.value}, read back {after}"
-        _audit(session, command, "failed", None, command.result)
+        audit(session, command, "failed", None, command.result)
 
 
 def cancel(session: Session, enterprise_id: int, command_id: int, user_id: int) -> CommandOut:
@@ -314,7 +318,7 @@ def cancel(session: Session, enterprise_id: int, command_id: int, user_id: int) 
             f"command {command_id} is {command.status.value}; only pending ones can be cancelled"
         )
     command.status = CommandStatus.cancelled
-    _audit(session, command, "cancelled", user_id)
+    audit(session, command, "cancelled", user_id)
     session.flush()
     return command_out(session, command)
 
