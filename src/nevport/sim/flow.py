@@ -99,9 +99,11 @@ def _virtual_gap(state: SimState, params: SimParams, lane: I64, sig: I64) -> F64
     fwd = road.lane_array("direction")[lc] > 0
     end = road.lane_array("end")[lc]
     ends = fwd & (end < road.length - 1.0) & ~np.bool_(road.periodic)
-    ends &= ~ramps.end_is_open(params, lane)
+    if params.exits is not None:
+        ends &= ~ramps.end_is_open(params, lane)
     gap = np.where(ends, end - state.s - half, FAR)
-    gap = np.minimum(gap, ramps.mandatory_gap(state, params, lane))
+    if params.exits is not None:
+        gap = np.minimum(gap, ramps.mandatory_gap(state, params, lane))
     for k, sg in enumerate(road.signals):
         dist = sg.s - state.s - half
         can_stop = state.v**2 < 2.0 * AMBER_DECEL * np.maximum(dist, 0.0)
@@ -271,10 +273,10 @@ def _candidate(
 def _end_cap(s: F64, params: SimParams, lane: I64, fi: I64) -> F64:
     road = params.road
     end = road.lane_array("end")[lane]
-    open_ = params.exits is not None and params.exits.ravel()[fi] & (
-        road.lane_array("exit")[lane] > 0
-    )
-    return np.where((end < road.length - 1.0) & ~open_, end - s, FAR)
+    ends = end < road.length - 1.0
+    if params.exits is not None:  # an exiting driver drives off the ramp's end
+        ends &= ~(params.exits.ravel()[fi] & (road.lane_array("exit")[lane] > 0))
+    return np.where(ends, end - s, FAR)
 
 
 def _room(
