@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.driver import DriverInfo
+from nevport.sim.radar import SIGMA_AZIMUTH
 from nevport.sim.road import AMBER, GREEN, RED
 from nevport.sim.sensors import Observation
 from nevport.sim.state import CYCLIST, PEDESTRIAN
@@ -36,6 +37,7 @@ HOLD_GAIN = 1.0  # [1/s] speed-holding gain of the test driver in AEB tests
 VEL_ALPHA = 0.3  # [-] exponential smoothing weight of a new velocity measurement (20 Hz)
 CROSSING_SPEED = 0.5  # [m/s] lateral speed from which an object counts as crossing
 TRACK_COAST = 1.0  # [s] how long a track survives without a detection
+FUSE_LATERAL = 0.6  # [m] 1-sigma lateral error up to which a radar-only object is used (115 m)
 NO_PASS_BEFORE = 80.0  # [m] no passing manoeuvre this far before a junction centre
 NO_PASS_AFTER = 40.0  # [m] nor this far after it
 PASS_MARGIN = 3.0  # [s] spare time required before meeting oncoming traffic after a pass
@@ -68,7 +70,9 @@ class ReferenceADS:
         """Camera/lidar and radar object lists, slot by slot: the camera's position where it
         sees the object (better laterally), the radar's where only it does, and the
         radar's Doppler speed along the road whenever it has one."""
-        cam, rad = obs.obj_valid, obs.radar_valid
+        cam = obs.obj_valid
+        # a radar-only object counts where its azimuth error still places it in a lane
+        rad = obs.radar_valid & (np.hypot(obs.radar_s, obs.radar_d) < FUSE_LATERAL / SIGMA_AZIMUTH)
         return dataclasses.replace(
             obs,
             obj_s=np.where(cam, obs.obj_s, obs.radar_s),
