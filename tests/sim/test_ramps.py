@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nevport.sim.build import build
+from nevport.sim.runner import variant_rows
 from nevport.sim.scenario import load_scenario
 from nevport.sim.state import SimState
 from nevport.sim.step import step
@@ -86,3 +88,18 @@ def test_an_exiting_car_that_cannot_cross_waits_rather_than_misses_the_exit(
     assert d1[first] > 3.75  # while still off the ramp
     assert s1[np.argmax(d1 < 3.75)] < 1480.0  # then crossed to the ramp in time
     assert d1[-1] < -5.0  # and left the route
+
+
+def test_a_share_of_the_traffic_exits_by_uniform_parameters(tmp_path: Path) -> None:
+    text = (
+        SCENARIO.format(
+            actors='  - {id: car, type: car, lane: 1, s: 300, speed_kmh: 90, exit: "$u + $share - 0.5"}'
+        )
+        + "parameters:\n  u: {default: 0, range: [0, 1]}\n  share: {default: 0.3}\n"
+    )
+    path = tmp_path / "share.yaml"
+    path.write_text(text, encoding="utf-8")
+    scn = load_scenario(path)
+    built = build(scn, variant_rows(scn, list(range(1, 401)), 0), get_weather("clear"))
+    assert built.params.exits is not None
+    assert built.params.exits[:, 1].mean() == pytest.approx(0.3, abs=0.06)  # 400 draws
