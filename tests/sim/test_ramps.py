@@ -91,10 +91,9 @@ def test_an_exiting_car_that_cannot_cross_waits_rather_than_misses_the_exit(
 
 
 def test_a_share_of_the_traffic_exits_by_uniform_parameters(tmp_path: Path) -> None:
+    actor = '  - {id: car, type: car, lane: 1, s: 300, speed_kmh: 90, exit: "$u + $share - 0.5"}'
     text = (
-        SCENARIO.format(
-            actors='  - {id: car, type: car, lane: 1, s: 300, speed_kmh: 90, exit: "$u + $share - 0.5"}'
-        )
+        SCENARIO.format(actors=actor)
         + "parameters:\n  u: {default: 0, range: [0, 1]}\n  share: {default: 0.3}\n"
     )
     path = tmp_path / "share.yaml"
