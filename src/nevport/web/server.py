@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+import signal
 import socket
 import threading
 import time
 
 import httpx
 import uvicorn
+from pydantic import SecretStr
 
 from nevport.config import Settings, load_settings
 from nevport.web.app import create_app
@@ -19,26 +24,61 @@ def create_app_from_env() -> object:
 
 
 def run_server(settings: Settings, *, host: str, port: int, workers: int = 1) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted.
+
+    With several workers, the HTTP workers run no background tasks; one extra process
+    runs them, so each loop (alarms, rule engines, deliveries) runs exactly once.
+    """
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
         return
-    # Several workers must each build the app themselves, from the environment.
-    import os
+    _export(settings)
+    background = None
+    if settings.background_tasks:
+        background = multiprocessing.get_context("spawn").Process(
+            target=_background_main, name="nevport-background", daemon=True
+        )
+        background.start()
+    os.environ["NEVPORT_BACKGROUND_TASKS"] = "false"
+    try:
+        uvicorn.run(
+            "nevport.web.server:create_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if background is not None:
+            background.terminate()
+            background.join(timeout=15)
 
-    os.environ["NEVPORT_DATA_DIR"] = str(settings.data_dir)
+
+def _export(settings: Settings) -> None:
+    """Every setting as a NEVPORT_* variable, for processes that build their own app."""
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        os.environ[f"NEVPORT_{name.upper()}"] = str(plain)
     os.environ["NEVPORT_DATABASE_URL"] = settings.resolved_database_url
-    if settings.secret_key is not None:
-        os.environ["NEVPORT_SECRET_KEY"] = settings.secret_key.get_secret_value()
-    uvicorn.run(
-        "nevport.web.server:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        access_log=False,
-    )
+
+
+def _background_main() -> None:
+    """The process that runs the background tasks for a multi-worker server."""
+    app = create_app(load_settings(background_tasks=True))
+
+    async def forever() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        async with app.router.lifespan_context(app):
+            await stop.wait()
+
+    asyncio.run(forever())
 
 
 def free_port(host: str = "127.0.0.1") -> int:
