@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nevport.energy.analysis.yamlfile import parse
+from nevport.energy.yamlfile import parse
 from nevport.errors import InvalidInput
 
 QUARTERS_PER_DAY = 96

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from nevport.energy.yamlfile import parse
 from nevport.errors import InvalidInput
 
 Seconds = Annotated[float, Field(gt=0, le=3600)]
@@ -59,19 +59,10 @@ class SiteConfig(Strict):
 
 def load_site(path: Path) -> SiteConfig:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
         raise InvalidInput(f"{path}: cannot read site file: {exc}") from exc
-    try:
-        config = SiteConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        from nevport.energy.protocols.modbus import _line_of
-
-        loc = [p for p in first["loc"] if isinstance(p, int | str)]
-        line = _line_of(yaml.compose(path.read_text(encoding="utf-8")), loc)
-        raise InvalidInput(f"{path}:{line}: {first['msg']}", field=field) from exc
+    config = parse(SiteConfig, text, str(path))
     if not config.buffer.is_absolute():
         config = config.model_copy(update={"buffer": path.parent / config.buffer})
     return config

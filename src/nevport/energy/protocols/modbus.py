@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from nevport.energy.protocols.errors import DecodeError, Reason
 from nevport.energy.quantities import Quantity
+from nevport.energy.yamlfile import parse
 from nevport.errors import InvalidInput
 
 DataType = Literal["uint16", "int16", "uint32", "int32", "float32", "uint64"]
@@ -106,37 +106,9 @@ class Value:
     address: int
 
 
-def _line_of(node: yaml.Node | None, path: Sequence[int | str]) -> int | None:
-    """The 1-based line of the YAML node at ``path`` (or its nearest parent)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for key in path:
-        if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if k.value == key]
-            node = match[0] if match else None
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-        else:
-            node = None
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
 def parse_map(text: str, source: str) -> RegisterMap:
     """A validated map from YAML ``text``; errors name ``source``, line and field."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{source}: not valid YAML: {exc}") from exc
-    try:
-        return RegisterMap.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [p for p in first["loc"] if isinstance(p, int | str)]
-        field = ".".join(str(p) for p in loc) or "(top)"
-        raise InvalidInput(f"{source}:{_line_of(root, loc)}: {first['msg']}", field=field) from exc
+    return parse(RegisterMap, text, source)
 
 
 def packaged_maps() -> list[str]:
