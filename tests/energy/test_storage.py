@@ -203,3 +203,33 @@ def test_partly_replayed_batch_stores_only_the_new_readings(
     assert (result.accepted, result.duplicates, result.channels, count) == (2, 2, 1, 4)
     assert day_total(database, plant) == D(10)
     assert day_total(database, plant, Resolution.day) == D(10)
+
+
+def test_times_are_checked_per_row_and_compared_as_instants(
+    database: Database, plant: Plant
+) -> None:
+    """A naive time is refused on every row that has it; the same instant written in two
+    zones is one reading, so two values for it are a conflict."""
+    naive = DAY.replace(tzinfo=None)
+    batch = [
+        ReadingIn(meter="M1", quantity=Quantity.active_energy_import, ts=naive, value=D(1)),
+        ReadingIn(meter="M1", quantity=Quantity.active_energy_import, ts=naive, value=D(1)),
+        ReadingIn(meter="M1", quantity=Quantity.active_energy_import, ts=DAY, value=D(5)),
+        ReadingIn(
+            meter="M1",
+            quantity=Quantity.active_energy_import,
+            ts=DAY.astimezone(SHANGHAI),
+            value=D(6),
+        ),
+    ]
+    with pytest.raises(BatchRefused) as caught, database.session() as session:
+        ingest(session, plant.enterprise_id, batch, zone=SHANGHAI, now=NOW)
+    assert [(e.row, e.field) for e in caught.value.errors] == [(0, "ts"), (1, "ts"), (3, "value")]
+    assert "no time zone" in caught.value.errors[0].reason
+
+    same = [batch[2], batch[2].model_copy(update={"ts": DAY.astimezone(SHANGHAI)})]
+    with database.session() as session:
+        result = ingest(session, plant.enterprise_id, same, zone=SHANGHAI, now=NOW)
+        stored = session.scalars(select(Reading.ts)).all()
+    assert (result.accepted, result.duplicates) == (1, 1)
+    assert [t.astimezone(UTC) for t in stored] == [DAY]

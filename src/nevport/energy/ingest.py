@@ -86,32 +86,57 @@ def _value(row: ReadingIn, channel: _Target) -> int | None:
     return whole
 
 
-def _check(
-    row: ReadingIn, channel: _Target | None, now: datetime
-) -> tuple[int, datetime, int | None]:
-    """The (channel, UTC time, micro-value) to insert, or _Bad naming the field and reason."""
+def _target(channels: dict[tuple[str, str], _Target], row: ReadingIn) -> _Target:
+    channel = channels.get((row.meter, row.quantity.value))
     if channel is None:
         raise _Bad("meter", f"meter {row.meter!r} has no {row.quantity.value} channel")
-    if row.ts.tzinfo is None:
-        raise _Bad("ts", f"{row.ts.isoformat()} has no time zone")
-    ts = row.ts.astimezone(UTC)
-    if ts > now + CLOCK_SKEW:
-        raise _Bad("ts", f"{ts.isoformat()} is in the future (now {now.isoformat()})")
-    if ts < now - LATE_LIMIT:
-        raise _Bad("ts", f"{ts.isoformat()} is older than {LATE_LIMIT.days} days")
-    return channel.id, ts, _value(row, channel)
+    return channel
 
 
-def _insert_new(raw: Raw, rows: list[tuple[int, datetime, int | None]]) -> dict[int, Span]:
+class _Times:
+    """Checks a reading's time and gives the driver's form of it, once per instant.
+
+    Meters of a site report on the same clock ticks, so a batch holds few distinct
+    instants: the zone conversion and the stored form are computed once for each.
+    """
+
+    def __init__(self, raw: Raw, now: datetime):
+        self._raw = raw
+        self._earliest = now - LATE_LIMIT
+        self._latest = now + CLOCK_SKEW
+        self._now = now
+        self._seen: dict[datetime, Any] = {}
+
+    def stored(self, ts: datetime) -> Any:
+        """The driver's value for ``ts``, or _Bad naming the reason."""
+        try:
+            return self._seen[ts]
+        except KeyError:
+            pass
+        if ts.tzinfo is None:
+            raise _Bad("ts", f"{ts.isoformat()} has no time zone")
+        utc = ts.astimezone(UTC)
+        if utc > self._latest:
+            raise _Bad("ts", f"{utc.isoformat()} is in the future (now {self._now.isoformat()})")
+        if utc < self._earliest:
+            raise _Bad("ts", f"{utc.isoformat()} is older than {LATE_LIMIT.days} days")
+        value = self._raw.ts(utc)
+        self._seen[ts] = value
+        return value
+
+
+def _insert_new(raw: Raw, rows: dict[tuple[int, Any], int | None]) -> dict[int, Span]:
     """Insert what is not stored yet; the time span of the new rows of each channel.
 
-    A batch of only new readings is written once, in bulk; one holding replays goes to
-    a staging table in bulk (COPY on PostgreSQL), then one INSERT ... SELECT ... ON
-    CONFLICT DO NOTHING keeps the first copy of every reading.
+    ``rows`` maps (channel, driver time) to the micro-value. A batch of only new
+    readings is written once, in bulk; one holding replays goes to a staging table in
+    bulk (COPY on PostgreSQL), then one INSERT ... SELECT ... ON CONFLICT DO NOTHING
+    keeps the first copy of every reading.
     """
-    encoded = [(cid, raw.ts(ts), value) for cid, ts, value in rows]
+    encoded = [(cid, ts, value) for (cid, ts), value in rows.items()]
+    new: list[tuple[int, Any]]
     if raw.insert_all_new(encoded):
-        new: list[tuple[int, Any]] = [(cid, ts) for cid, ts, _ in rows]
+        new = list(rows)
     else:
         raw.stage(encoded)
         new = raw.run(
@@ -122,10 +147,12 @@ def _insert_new(raw: Raw, rows: list[tuple[int, datetime, int | None]]) -> dict[
     lo: dict[int, Any] = {}
     hi: dict[int, Any] = {}
     count: dict[int, int] = defaultdict(int)
-    for cid, ts in new:  # datetimes, stored text and timestamptz all order by time
-        if cid not in lo or ts < lo[cid]:
+    for cid, ts in new:  # stored text (fixed width) and timestamptz both order by time
+        if cid not in lo:
+            lo[cid] = hi[cid] = ts
+        elif ts < lo[cid]:
             lo[cid] = ts
-        if cid not in hi or ts > hi[cid]:
+        elif ts > hi[cid]:
             hi[cid] = ts
         count[cid] += 1
     return {cid: Span(raw.from_ts(lo[cid]), raw.from_ts(hi[cid]), count[cid]) for cid in lo}
@@ -143,26 +170,28 @@ def ingest(
     """Validate every row, then store the new ones and recompute the buckets they touch."""
     now = now or datetime.now(UTC)
     channels = _channels(session, enterprise_id, {r.meter for r in readings})
-    rows: dict[tuple[int, datetime], tuple[int, datetime, int | None]] = {}
+    raw = Raw(session)
+    times = _Times(raw, now)
+    rows: dict[tuple[int, Any], int | None] = {}
     errors: list[RowError] = []
     for i, reading in enumerate(readings):
         try:
-            row = _check(reading, channels.get((reading.meter, reading.quantity.value)), now)
+            channel = _target(channels, reading)
+            key = (channel.id, times.stored(reading.ts))
+            value = _value(reading, channel)
         except _Bad as bad:
             errors.append(RowError(row=i, field=bad.field, reason=bad.reason))
             continue
-        key = (row[0], row[1])
-        if key in rows and rows[key][2] != row[2]:
+        if key in rows and rows[key] != value:
             errors.append(
                 RowError(
                     row=i, field="value", reason="same meter and time twice with different values"
                 )
             )
-        rows[key] = row
+        rows[key] = value
     if errors:
         raise BatchRefused(errors)
-    raw = Raw(session)
-    spans = _insert_new(raw, list(rows.values()))
+    spans = _insert_new(raw, rows)
     counters = {c.id for c in channels.values() if c.counter}
     touched = {cid: span for cid, span in spans.items() if cid in counters}
     if aggregate and touched:
