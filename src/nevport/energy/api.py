@@ -19,7 +19,9 @@ from nevport.energy import service
 from nevport.energy.ingest import BatchRefused, ingest
 from nevport.energy.intervals import Resolution
 from nevport.energy.schemas import (
+    Code,
     ConfigChange,
+    FormulaChange,
     IngestBatch,
     IngestResult,
     MeterCreate,
@@ -71,6 +73,19 @@ def create_meter(
 ) -> MeterOut:
     _may_write(principal, enterprise_id)
     return service.create_meter(session, enterprise_id, body)
+
+
+@router.put(f"{BASE}/meters/{{code}}/formula", response_model=MeterOut)
+def change_formula(
+    enterprise_id: EnterpriseId,
+    code: Annotated[Code, Path()],
+    body: FormulaChange,
+    principal: CurrentPrincipal,
+    session: DbSession,
+) -> MeterOut:
+    """A virtual meter's new formula, checked as at creation (codes, channels, cycles)."""
+    _may_write(principal, enterprise_id)
+    return service.change_formula(session, enterprise_id, code, body)
 
 
 @router.post(f"{BASE}/channels/{{channel_id}}/changes", status_code=status.HTTP_204_NO_CONTENT)

@@ -99,7 +99,7 @@ class Meter(AuditMixin, Base):
     protocol: Mapped[str] = mapped_column(String(16), default="http")
     address: Mapped[str] = mapped_column(String(64), default="")  # bus address or unit id
     register_map: Mapped[str | None] = mapped_column(String(64))
-    formula: Mapped[str | None] = mapped_column(Text)  # virtual meters: "+A -B" meter codes
+    formula: Mapped[str | None] = mapped_column(Text)  # virtual meters: "A - B + 0.5*C"
 
     channels: Mapped[list[Channel]] = relationship(
         back_populates="meter", cascade="all, delete-orphan", order_by="Channel.id"

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nevport.energy import service
 from nevport.energy.intervals import QUARTER, Resolution
 from nevport.energy.models import Channel, EnergyInterval, Meter, MeterLevel, Reading
 from nevport.energy.quantities import Quantity
@@ -160,9 +161,19 @@ class TreeNode:
 
 
 def meter_tree(session: Session, enterprise_id: int, lo: datetime, hi: datetime) -> list[TreeNode]:
-    """Every meter in depth-first order with its energy over [lo, hi) and its balance."""
+    """Every meter in depth-first order with its energy over [lo, hi) and its balance.
+
+    A virtual meter's energy is its formula evaluated hour by hour; it is shown under
+    its parent but never counted in the parent's balance (it meters nothing itself).
+    """
     rows = meters(session, enterprise_id)
     energy = channel_energy(session, [m.energy for m in rows if m.energy], lo, hi)
+    for m in rows:
+        if m.level is MeterLevel.virtual and m.energy:
+            total = service.energy_total(session, enterprise_id, m.energy, lo, hi)
+            energy.pop(m.energy, None)
+            if total is not None:
+                energy[m.energy] = total
     children: dict[int | None, list[MeterRow]] = defaultdict(list)
     for m in rows:
         children[m.parent_id].append(m)
@@ -171,7 +182,11 @@ def meter_tree(session: Session, enterprise_id: int, lo: datetime, hi: datetime)
     def visit(m: MeterRow, depth: int) -> None:
         own = energy.get(m.energy) if m.energy else None
         kids = children.get(m.id, [])
-        known = [energy[k.energy] for k in kids if k.energy in energy]
+        known = [
+            energy[k.energy]
+            for k in kids
+            if k.energy in energy and k.level is not MeterLevel.virtual
+        ]
         kid_sum = sum(known, Decimal(0)) if known else None
         loss = None
         if own and kid_sum is not None:
@@ -228,7 +243,9 @@ def top_consumers(
     """The ``n`` leaf meters (equipment, lines) that used most energy over [lo, hi)."""
     rows = meters(session, enterprise_id)
     parents = {m.parent_id for m in rows}
-    leaves = [m for m in rows if m.id not in parents and m.energy]
+    leaves = [
+        m for m in rows if m.id not in parents and m.energy and m.level is not MeterLevel.virtual
+    ]
     energy = channel_energy(session, [m.energy for m in leaves if m.energy], lo, hi)
     ranked = [(m, energy[m.energy]) for m in leaves if m.energy in energy]
     return sorted(ranked, key=lambda pair: pair[1], reverse=True)[:n]

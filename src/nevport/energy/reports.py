@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from nevport.energy import monitor
 from nevport.energy.intervals import Resolution
-from nevport.energy.models import Channel, Meter
+from nevport.energy.models import Channel, Meter, MeterLevel
 from nevport.errors import InvalidInput
 
 Period = Literal["day", "month"]
@@ -79,7 +79,11 @@ def enterprise_report(
 ) -> Report:
     lo, hi = span(period, when, zone)
     tree = monitor.meter_tree(session, enterprise_id, lo, hi)
-    root_values = [n.energy for n in tree if n.depth == 0 and n.energy is not None]
+    root_values = [
+        n.energy
+        for n in tree
+        if n.depth == 0 and n.energy is not None and n.meter.level is not MeterLevel.virtual
+    ]
     total = sum(root_values, Decimal(0)) if root_values else None
     rows = [
         Row(

@@ -41,6 +41,12 @@ class MeterCreate(InputModel):
     installed_at: AwareDatetime
 
 
+class FormulaChange(InputModel):
+    """A virtual meter's new formula (grammar in ``nevport.energy.virtual``)."""
+
+    formula: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
 class ConfigChange(InputModel):
     """A CT/PT change, a replacement or a declared reset, effective at ``effective_from``."""
 
@@ -70,6 +76,7 @@ class MeterOut(BaseModel):
     parent_id: int | None
     site_id: int | None
     protocol: str
+    formula: str | None = None  # virtual meters, canonical: "A - B + 0.5*C"
     channels: list[ChannelOut]
 
 

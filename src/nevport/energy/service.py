@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from nevport.energy import virtual
 from nevport.energy.aggregate import recompute
 from nevport.energy.counters import Flag
 from nevport.energy.intervals import QUARTER, Resolution, local_floor
@@ -22,10 +23,19 @@ from nevport.energy.models import (
     ConfigKind,
     EnergyInterval,
     Meter,
+    MeterLevel,
     Reading,
 )
 from nevport.energy.quantities import Quantity
-from nevport.energy.schemas import ChannelOut, ConfigChange, MeterCreate, MeterOut, Point, Series
+from nevport.energy.schemas import (
+    ChannelOut,
+    ConfigChange,
+    FormulaChange,
+    MeterCreate,
+    MeterOut,
+    Point,
+    Series,
+)
 from nevport.errors import Conflict, InvalidInput, NotFound
 
 MAX_POINTS = 20_000  # per series request; a year of hours is 8,760
@@ -54,6 +64,7 @@ def _meter_out(meter: Meter) -> MeterOut:
         parent_id=meter.parent_id,
         site_id=meter.site_id,
         protocol=meter.protocol,
+        formula=meter.formula,
         channels=[_channel_out(c) for c in meter.channels],
     )
 
@@ -77,6 +88,7 @@ def create_meter(session: Session, enterprise_id: int, body: MeterCreate) -> Met
             )
     if len({c.quantity for c in body.channels}) != len(body.channels):
         raise InvalidInput("a quantity appears twice", field="channels")
+    formula = _formula(session, enterprise_id, body)
     meter = Meter(
         enterprise_id=enterprise_id,
         site_id=body.site_id,
@@ -87,7 +99,7 @@ def create_meter(session: Session, enterprise_id: int, body: MeterCreate) -> Met
         protocol=body.protocol,
         address=body.address,
         register_map=body.register_map,
-        formula=body.formula,
+        formula=formula,
     )
     for spec in body.channels:
         channel = Channel(
@@ -107,6 +119,42 @@ def create_meter(session: Session, enterprise_id: int, body: MeterCreate) -> Met
         )
         meter.channels.append(channel)
     session.add(meter)
+    session.flush()
+    return _meter_out(meter)
+
+
+def _formula(session: Session, enterprise_id: int, body: MeterCreate) -> str | None:
+    if body.level is not MeterLevel.virtual:
+        if body.formula is not None:
+            raise InvalidInput(
+                f"only a virtual meter has a formula; {body.code!r} is {body.level.value}",
+                field="formula",
+            )
+        return None
+    if body.formula is None:
+        raise InvalidInput(f"virtual meter {body.code!r} needs a formula", field="formula")
+    quantities = [c.quantity for c in body.channels]
+    return virtual.validate(session, enterprise_id, body.code, body.formula, quantities)
+
+
+def change_formula(
+    session: Session, enterprise_id: int, code: str, body: FormulaChange
+) -> MeterOut:
+    """A virtual meter's new formula, checked as at creation (codes, channels, cycles)."""
+    meter = session.scalar(
+        select(Meter)
+        .where(Meter.enterprise_id == enterprise_id, Meter.code == code)
+        .options(selectinload(Meter.channels).selectinload(Channel.meter))
+    )
+    if meter is None:
+        raise NotFound(f"enterprise {enterprise_id} has no meter {code!r}")
+    if meter.level is not MeterLevel.virtual:
+        raise InvalidInput(
+            f"only a virtual meter has a formula; {code!r} is {meter.level.value}",
+            field="formula",
+        )
+    quantities = [c.quantity for c in meter.channels]
+    meter.formula = virtual.validate(session, enterprise_id, code, body.formula, quantities)
     session.flush()
     return _meter_out(meter)
 
@@ -210,33 +258,56 @@ def energy_series(
     resolution: Resolution,
     zone: ZoneInfo,
 ) -> Series:
-    """Energy per bucket in [start, end); a bucket without data is None with MISSING."""
+    """Energy per bucket in [start, end); a bucket without data is None with MISSING.
+    A virtual meter's channel is its formula over the terms' buckets (``virtual``)."""
     channel = _channel(session, enterprise_id, channel_id)
     if not channel.quantity.is_counter:
         raise InvalidInput(f"channel {channel_id} measures {channel.quantity.value}, not a counter")
     grid = _span(start, end, resolution, zone)
+    return Series(
+        channel_id=channel_id,
+        quantity=channel.quantity,
+        unit=channel.unit,
+        resolution=resolution.value,
+        points=_energy_points(session, channel, grid, resolution, frozenset()),
+    )
+
+
+def _guard(channel: Channel, seen: frozenset[int]) -> frozenset[int]:
+    """``seen`` with this virtual meter; a formula that came back to it is refused
+    (formulas are checked when written, so only a damaged database gets here)."""
+    if channel.meter_id in seen:
+        raise InvalidInput(f"virtual meter {channel.meter.code!r} is part of a cycle")
+    return seen | {channel.meter_id}
+
+
+def _energy_points(
+    session: Session,
+    channel: Channel,
+    grid: list[datetime],
+    resolution: Resolution,
+    seen: frozenset[int],
+) -> list[Point]:
+    if channel.meter.level is MeterLevel.virtual:
+        inner = _guard(channel, seen)
+        return virtual.evaluate(
+            session, channel, lambda c: _energy_points(session, c, grid, resolution, inner)
+        )
     rows = session.execute(
         select(EnergyInterval.start, EnergyInterval.value, EnergyInterval.flags).where(
-            EnergyInterval.channel_id == channel_id,
+            EnergyInterval.channel_id == channel.id,
             EnergyInterval.resolution == resolution.value,
             EnergyInterval.start >= grid[0],
             EnergyInterval.start <= grid[-1],
         )
     )
     stored = {s: (v, f) for s, v, f in rows}
-    points = [
+    return [
         Point(start=at, value=stored[at][0], flags=stored[at][1])
         if at in stored
         else Point(start=at, value=None, flags=int(Flag.MISSING))
         for at in grid
     ]
-    return Series(
-        channel_id=channel_id,
-        quantity=channel.quantity,
-        unit=channel.unit,
-        resolution=resolution.value,
-        points=points,
-    )
 
 
 def power_series(
@@ -275,28 +346,67 @@ def power_series(
             points=points,
         )
     grid = _span(start, end, resolution, zone)
+    return Series(
+        channel_id=channel_id,
+        quantity=channel.quantity,
+        unit=channel.unit,
+        resolution=resolution.value,
+        points=_mean_points(session, channel, grid, end, resolution, zone, frozenset()),
+    )
+
+
+def _mean_points(
+    session: Session,
+    channel: Channel,
+    grid: list[datetime],
+    end: datetime,
+    resolution: Resolution,
+    zone: ZoneInfo,
+    seen: frozenset[int],
+) -> list[Point]:
+    """Mean of the channel's readings per bucket of ``grid`` (the last one ends at ``end``)."""
+    if channel.meter.level is MeterLevel.virtual:
+        inner = _guard(channel, seen)
+        return virtual.evaluate(
+            session,
+            channel,
+            lambda c: _mean_points(session, c, grid, end, resolution, zone, inner),
+        )
     rows = session.execute(
         select(Reading.ts, Reading.value)
-        .where(Reading.channel_id == channel_id, Reading.ts >= grid[0], Reading.ts < end)
+        .where(Reading.channel_id == channel.id, Reading.ts >= grid[0], Reading.ts < end)
         .order_by(Reading.ts)
     )
     sums: dict[datetime, list[Decimal]] = {}
     for ts, value in rows:
         if value is not None:
             sums.setdefault(local_floor(ts, resolution, zone), []).append(value)
-    points = [
+    return [
         Point(start=at, value=(sum(sums[at], Decimal(0)) / len(sums[at])).quantize(MILLI), flags=0)
         if at in sums
         else Point(start=at, value=None, flags=int(Flag.MISSING))
         for at in grid
     ]
-    return Series(
-        channel_id=channel_id,
-        quantity=channel.quantity,
-        unit=channel.unit,
-        resolution=resolution.value,
-        points=points,
-    )
+
+
+def energy_total(
+    session: Session, enterprise_id: int, channel_id: int, lo: datetime, hi: datetime
+) -> Decimal | None:
+    """[channel unit] over the whole local hours in [lo, hi): the sum of the known hours,
+    None when none is known (for meters whose intervals are not stored: virtual ones)."""
+    channel = _channel(session, enterprise_id, channel_id)
+    grid, at = [], lo
+    while at < hi:
+        grid.append(at)
+        at += timedelta(hours=1)
+    if not grid:
+        return None
+    known = [
+        p.value
+        for p in _energy_points(session, channel, grid, Resolution.hour, frozenset())
+        if p.value is not None
+    ]
+    return sum(known, Decimal(0)) if known else None
 
 
 def _next(at: datetime, resolution: Resolution, zone: ZoneInfo) -> datetime:
