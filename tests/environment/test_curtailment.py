@@ -59,15 +59,18 @@ def test_an_alert_with_a_measure_raises_production_that_keeps_running(
     measure = {"facility_codes": ["SC1"], "measure": "stop the spray line"}
 
     assert client.post("/api/environment/alerts", json=alert, headers=own).status_code == 403
+    # The measures are the enterprise's own plan: a regulator changes no enterprise data.
     assert (
-        client.put(f"{base}/curtailment-measures/yellow", json=measure, headers=own).status_code
+        client.put(
+            f"{base}/curtailment-measures/yellow", json=measure, headers=regulator
+        ).status_code
         == 403
     )
     assert client.post("/api/environment/alerts", json=alert, headers=regulator).status_code == 201
-    answer = client.put(f"{base}/curtailment-measures/yellow", json=measure, headers=regulator)
+    answer = client.put(f"{base}/curtailment-measures/yellow", json=measure, headers=own)
     assert answer.status_code == 200, answer.text
     bad = client.put(
-        f"{base}/curtailment-measures/red", json={"facility_codes": ["SB1"]}, headers=regulator
+        f"{base}/curtailment-measures/red", json={"facility_codes": ["SB1"]}, headers=own
     )
     assert bad.status_code == 422  # a treatment facility is never curtailed
     (seen,) = client.get(f"{base}/curtailment-measures", headers=own).json()
@@ -83,7 +86,8 @@ def test_an_alert_with_a_measure_raises_production_that_keeps_running(
     # The booth was running when the orange alert (yellow measures apply) began at 09:00.
     assert event.start_at == nine
     # It stopped at 12:00; the stop is settled (min_state_s) at the 12:15 sample.
-    assert event.end_at == plant.DAY_START + timedelta(hours=6, minutes=15)
+    # The booth stops at 12:00; the stop is accepted after min_state_s (120 s).
+    assert event.end_at == plant.DAY_START + timedelta(hours=6, minutes=2)
 
 
 def test_staggered_periods_and_measures_of_lower_levels_apply(
@@ -117,9 +121,10 @@ def test_staggered_periods_and_measures_of_lower_levels_apply(
         ]
         evaluate(session, eid, plant.BASE, plant.DAY_END)
     starts = sorted(e.start_at for e in _curtailment_events(database, eid))
-    # The booth starts at 08:00 inside the staggered hour; its running state settles at
-    # the 08:15 sample. At 11:00 it was already running when the alert began.
-    assert starts == [eight + timedelta(minutes=15), eight + timedelta(hours=3)]
+    # The booth starts at 08:00 inside the staggered hour; its running state is accepted
+    # after min_state_s (120 s), at 08:02. At 11:00 it was already running when the
+    # alert began.
+    assert starts == [eight + timedelta(minutes=2), eight + timedelta(hours=3)]
 
     period_id = created.json()["id"]
     assert client.delete(f"{base}/staggered-periods/{period_id}", headers=park).status_code == 204

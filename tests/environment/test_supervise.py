@@ -47,7 +47,7 @@ def test_ingested_readings_raise_events_in_the_supervisor(
 ) -> None:
     eid = _plant(database, make_enterprise, make_user)
     supervisor = Supervisor(lookback_s=24 * 3600)
-    now = int(plant.DAY_END.timestamp()) + supervise.SETTLE_S
+    now = int(plant.DAY_END.timestamp()) + supervise.MAX_DELAY_S
     with database.session() as session:
         assert supervisor.cycle(session, now) >= 2
         assert supervisor.cycle(session, now + 60) == 0  # nothing new settled

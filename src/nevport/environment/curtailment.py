@@ -1,10 +1,12 @@
 """Heavy-pollution alerts, each enterprise's curtailment measures, staggered production.
 
-Regulators and park admins declare alerts for the park and set, per enterprise and alert
-level, which production facilities stop; enterprises read theirs. While an alert is in
-force an enterprise applies its measures of that level and of every lower level (a
-stricter level never asks less), and the curtailment rule (f) raises production that
-keeps running. ``periods_of`` turns all of it into the engine's ``Period`` list.
+Regulators and park admins declare alerts for the park and order staggered-production
+periods; each enterprise sets its own measures per alert level (which production
+facilities stop), which its admin or a park admin may change and a regulator only
+reads. While an alert is in force an enterprise applies its measures of that level and
+of every lower level (a stricter level never asks less), and the curtailment rule (f)
+raises production that keeps running. ``periods_of`` turns all of it into the engine's
+``Period`` list.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from nevport.auth.roles import Role
 from nevport.auth.service import Principal
 from nevport.db.base import utcnow
-from nevport.environment.access import require_reader
+from nevport.environment.access import require_configurer, require_reader
 from nevport.environment.engine import Period
 from nevport.environment.models import (
     AlertLevel,
@@ -99,7 +101,7 @@ def list_alerts(session: Session, since: datetime | None = None) -> list[AlertOu
 def set_measure(
     session: Session, principal: Principal, enterprise_id: int, level: AlertLevel, body: MeasureIn
 ) -> MeasureOut:
-    require_manager(principal)
+    require_configurer(principal, enterprise_id)
     _production_codes(session, enterprise_id, body.facility_codes)
     row = session.scalar(
         select(EnvCurtailmentMeasure).where(

@@ -200,7 +200,7 @@ def seed(
         demo_resources.install(session, principal, enterprise_id)
         _store(session, enterprise_id, start, now)
         _declare(session, principal, regulator, enterprise_id, today)
-    _alert(session, regulator, chosen, today)
+    _alert(session, principal, regulator, chosen, today)
     created = 0
     for enterprise_id in chosen:
         created += supervise.evaluate(session, enterprise_id, start, now)
@@ -236,7 +236,9 @@ def _declare(
     service.create_pre_report(session, member, enterprise_id, body)
 
 
-def _alert(session: Session, regulator: Principal, chosen: list[int], today: date) -> None:
+def _alert(
+    session: Session, admin: Principal, regulator: Principal, chosen: list[int], today: date
+) -> None:
     """A yellow heavy-pollution alert two days ago; the second plant's booth must stop."""
     day = today - timedelta(days=2)
     body = AlertCreate(
@@ -248,7 +250,7 @@ def _alert(session: Session, regulator: Principal, chosen: list[int], today: dat
     curtailment.declare_alert(session, regulator, body)
     for enterprise_id in chosen[1:2]:
         measure = MeasureIn(facility_codes=["SC1"], measure="停止喷涂作业 / stop spraying")
-        curtailment.set_measure(session, regulator, enterprise_id, AlertLevel.yellow, measure)
+        curtailment.set_measure(session, admin, enterprise_id, AlertLevel.yellow, measure)
 
 
 def demo_plants(session: Session) -> list[int]:

@@ -1,12 +1,15 @@
-"""The one place that reads power: through ``nevport.energy.service``, never its tables.
+"""The one place that reads power: through the energy center's functions, never its tables.
 
-The energy center keeps power as 15-minute means at its finest stored resolution, so
-that is the grid the supervision engine runs on when it evaluates stored history
-(``supervise``).
+Two reads: ``power_history`` gives the energy center's 15-minute power means (charts,
+dashboard rates, HJ 212 uploads); ``new_readings`` gives the raw readings of an
+enterprise's supervised channels (``energy.readings``), which the supervision engine
+runs on (``supervise``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from nevport.energy import service as energy
 from nevport.energy.intervals import Resolution
+from nevport.energy.readings import power_readings_after
 from nevport.environment.models import EnvFacility
 from nevport.environment.states import F64, I64
 
 SITE_ZONE = ZoneInfo("Asia/Shanghai")  # days are the park's days (ARCHITECTURE, data)
-SAMPLE_S = 15 * 60  # [s] the engine's sample grid: the energy center's quarter-hour means
+SAMPLE_S = 15 * 60  # [s] the grid of ``power_history``: the energy center's quarter-hour means
 
 
 def _column(
@@ -64,3 +68,62 @@ def power_history(
 
     power = np.stack([fill(c) for c in columns], axis=1)
     return grid, power, np.stack([fill(c) for c in upstream], axis=1)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Which energy-center channels feed an enterprise's engine: ``channels`` are the
+    distinct channels (the assembler's columns); ``power`` and ``upstream`` (n,) give each
+    facility's column, -1 where it has no channel."""
+
+    channels: tuple[int, ...]
+    power: tuple[int, ...]
+    upstream: tuple[int, ...]
+
+    def expand(self, values: F64) -> tuple[F64, F64]:
+        """Columns (m,) -> (power (n,), upstream (n,)) [W], NaN where no channel."""
+        padded = np.append(values, np.nan)  # index -1 reads the NaN
+        return padded[list(self.power)], padded[list(self.upstream)]
+
+
+def wiring_of(session: Session, enterprise_id: int) -> Wiring:
+    rows = session.execute(
+        select(EnvFacility.channel_id, EnvFacility.upstream_channel_id)
+        .where(EnvFacility.enterprise_id == enterprise_id)
+        .order_by(EnvFacility.id)
+    ).all()
+    channels = sorted({c for row in rows for c in row if c is not None})
+    column = {c: i for i, c in enumerate(channels)}
+
+    def at(channel: int | None) -> int:
+        return -1 if channel is None else column[channel]
+
+    return Wiring(tuple(channels), tuple(at(p) for p, _ in rows), tuple(at(u) for _, u in rows))
+
+
+Row = tuple[int, int, float | None]  # (t [µs since epoch], column, W or None: missing)
+
+
+def new_readings(
+    session: Session,
+    wanted: Mapping[int, tuple[Wiring, Sequence[int]]],
+    until: datetime | None = None,
+) -> dict[int, list[Row]]:
+    """Per enterprise, every reading of its columns after that column's cursor [µs] (up to
+    ``until``), in time order; one read for all the enterprises asked about."""
+    cursors = {
+        eid: {channel: after[column] for column, channel in enumerate(wiring.channels)}
+        for eid, (wiring, after) in wanted.items()
+        if wiring.channels
+    }
+    traces = power_readings_after(session, cursors, until)
+    out: dict[int, list[Row]] = {}
+    for eid, (wiring, _) in wanted.items():
+        rows: list[Row] = []
+        for column, channel in enumerate(wiring.channels):
+            trace = traces[channel]
+            for t, w in zip(trace.t_us.tolist(), trace.watts.tolist(), strict=True):
+                rows.append((t, column, None if np.isnan(w) else w))  # NaN: missing
+        rows.sort()
+        out[eid] = rows
+    return out

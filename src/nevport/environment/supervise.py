@@ -1,14 +1,14 @@
-"""Evaluating stored power as it arrives: the same engine for `nevport serve` and the CLI.
+"""Evaluating readings as they arrive: the same engine for `nevport serve` and the CLI.
 
-A ``Run`` holds one enterprise's ``Engine`` and a cursor; ``advance`` feeds it every
-sample of stored power between the cursor and a later time and stores the events. The
-background loop advances each enterprise's run to the last settled sample every cycle;
-``nevport env evaluate`` advances a fresh run day by day over a history. Both step one
-engine through the same samples in the same order, so they store the same events
-(tests/environment/test_supervise.py).
-
-Samples are the energy center's 15-minute power means (``source``), its finest stored
-resolution, so an event is known at most one bucket plus ``SETTLE_S`` after it begins.
+A ``Run`` holds one enterprise's ``Engine``, a ``TickAssembler`` that turns its raw
+readings (``source.new_readings``, the energy center's ``energy.readings``) into
+samples on a ``STEP_S`` grid, and a cursor per channel (the last reading pushed). The
+background loop reads every enterprise's new readings in one query each pass and steps
+each engine through the samples they complete; ``nevport env evaluate`` reads a history
+day by day into a fresh run. Both push the same readings in time order through the same
+assembler, so they store the same events (tests/environment/test_supervise.py); events
+are upserted by key, so a restarted loop that re-reads ``LOOKBACK_S`` stores nothing
+twice.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -25,10 +25,13 @@ from sqlalchemy.orm import Session
 
 from nevport.environment.curtailment import periods_of
 from nevport.environment.engine import Engine
+from nevport.environment.events import Event
 from nevport.environment.lifecycle import record_events
 from nevport.environment.models import EnvFacility
 from nevport.environment.service import exempt_windows, topology_of
-from nevport.environment.source import SAMPLE_S, power_history
+from nevport.environment.source import Row, Wiring, new_readings, wiring_of
+from nevport.environment.states import F64
+from nevport.environment.stream import TickAssembler
 from nevport.environment.topology import Topology
 from nevport.errors import NevportError
 
@@ -39,51 +42,93 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nevport.environment")
 
-# [s] a bucket is evaluated this long after it ends, so readings the edge collector
-# still holds (it forwards at least once a minute and retries, docs/energy) land first.
-SETTLE_S = 5 * 60
-# [s] on start, the loop re-evaluates this much history to rebuild each engine's state;
+STEP_S = 60  # [s] the engine's sample grid: the issue's 1-minute data
+# [s] a sample waits this long for a channel that has not reported before it is taken
+# with that channel missing (or held); the edge collector forwards at least once a
+# minute (docs/energy), so two minutes lets a batch that just missed a round land.
+MAX_DELAY_S = 120
+# [s] a channel that did not report in a sample keeps its last value this long: meters
+# read every 5 minutes (the demo's) do not look missing on the 1-minute grid.
+HOLD_S = 300
+# [s] on start, the loop re-reads this much history to rebuild each engine's state;
 # storing is idempotent, so nothing already stored changes.
 LOOKBACK_S = 24 * 3600
-CYCLE_S = 60.0  # [s] between two passes of the background loop
-CHUNK_S = 24 * 3600  # [s] one read of stored power in the CLI (a day of buckets)
+POLL_S = 0.25  # [s] between two reads of new readings: well inside the 1 s lag goal
+REFRESH_S = 60.0  # [s] between two looks at which enterprises have facilities
+CHUNK_S = 24 * 3600  # [s] one read of stored readings in the CLI and on start (a day)
+US = 1_000_000  # [µs / s]
 
 
 def floor_sample(t: int) -> int:
-    """The start of the sample bucket containing ``t`` [s]."""
-    return t - t % SAMPLE_S
+    """The start of the sample containing ``t`` [s]."""
+    return t - t % STEP_S
 
 
 @dataclass
 class Run:
-    """One enterprise's engine and the first sample time it has not seen yet."""
+    """One enterprise's engine, its assembler and, per channel, the last reading pushed."""
 
     enterprise_id: int
     topology: Topology
+    wiring: Wiring
     engine: Engine
-    cursor: int  # [s since epoch]
+    assembler: TickAssembler
+    seen_us: list[int] = field(default_factory=list)  # [µs since epoch], per column
+
+    def cursors(self) -> list[int]:
+        """Per column, read after this [µs]: past what was pushed and past released samples
+        (a reading for a sample already evaluated is of no use any more)."""
+        released = self.assembler.released_until
+        floor = -1 if released is None else (released + STEP_S) * US - 1
+        return [max(seen, floor) for seen in self.seen_us]
 
 
 def open_run(session: Session, enterprise_id: int, start_s: int) -> Run:
+    """A fresh run that reads from ``start_s``; its first sample is its first reading's."""
     topology = topology_of(session, enterprise_id)
-    return Run(enterprise_id, topology, Engine(topology), floor_sample(start_s))
+    wiring = wiring_of(session, enterprise_id)
+    m = len(wiring.channels)
+    assembler = TickAssembler(m, MAX_DELAY_S, STEP_S, hold_s=HOLD_S)
+    seen = [floor_sample(start_s) * US - 1] * m
+    return Run(enterprise_id, topology, wiring, Engine(topology), assembler, seen)
+
+
+def take(session: Session, run: Run, rows: list[Row], now_s: int | None) -> int:
+    """Push new readings, release what they (and the clock ``now_s``) complete, step the
+    engine and store its events; return how many are new."""
+    samples: list[tuple[int, F64]] = []
+    for t_us, column, watts in rows:
+        run.seen_us[column] = max(run.seen_us[column], t_us)
+        samples += run.assembler.push(floor_sample(t_us // US), column, watts)
+    if now_s is not None:
+        samples += run.assembler.until(now_s)
+    return _step(session, run, samples)
+
+
+def _step(session: Session, run: Run, samples: list[tuple[int, F64]]) -> int:
+    if not samples or not run.topology.facilities:
+        return 0
+    start, end = _at(samples[0][0]), _at(samples[-1][0] + STEP_S)
+    run.engine.periods = tuple(periods_of(session, run.enterprise_id, start, end))
+    events: list[Event] = []
+    for t, values in samples:
+        power, upstream = run.wiring.expand(values)
+        events.extend(run.engine.step(t, power, upstream))
+    if not events:
+        return 0
+    first = _at(min(e.start_s for e in events))
+    windows = exempt_windows(session, run.enterprise_id, first, end)
+    return record_events(session, run.enterprise_id, events, windows)
 
 
 def advance(session: Session, run: Run, end_s: int) -> int:
-    """Feed ``run`` every stored sample in [cursor, end_s); store events; return new ones."""
-    end_s = floor_sample(end_s)
-    if end_s <= run.cursor or not run.topology.facilities:
+    """Feed ``run`` every stored reading up to ``end_s`` and release the samples before it,
+    as the loop would at ``end_s`` had every reading arrived on time."""
+    if not run.wiring.channels:
         return 0
-    start, end = _at(run.cursor), _at(end_s)
-    t, power, upstream = power_history(session, run.enterprise_id, start, end)
-    run.engine.periods = tuple(periods_of(session, run.enterprise_id, start, end))
-    events = []
-    for row in range(len(t)):
-        if t[row] >= run.cursor:  # the source's grid starts at the bucket holding start
-            events.extend(run.engine.step(int(t[row]), power[row], upstream[row]))
-    run.cursor = end_s
-    windows = exempt_windows(session, run.enterprise_id, start, end)
-    return record_events(session, run.enterprise_id, events, windows)
+    wanted = {run.enterprise_id: (run.wiring, run.cursors())}
+    rows = new_readings(session, wanted, _at(end_s))[run.enterprise_id]
+    return take(session, run, rows, end_s - STEP_S + MAX_DELAY_S)
 
 
 def chunks(start_s: int, end_s: int, size_s: int = CHUNK_S) -> Iterator[int]:
@@ -101,10 +146,10 @@ def evaluate(
     end: datetime,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Replay [start, end) of stored power chunk by chunk; ``progress`` gets seconds done."""
+    """Replay [start, end) of stored readings chunk by chunk; ``progress`` gets seconds done."""
     run = open_run(session, enterprise_id, int(start.timestamp()))
     created = 0
-    first = run.cursor
+    first = floor_sample(int(start.timestamp()))
     for stop in chunks(first, floor_sample(int(end.timestamp()))):
         created += advance(session, run, stop)
         if progress is not None:
@@ -113,41 +158,79 @@ def evaluate(
 
 
 class Supervisor:
-    """The runs of every enterprise that has facilities, advanced together each cycle."""
+    """The runs of every enterprise that has facilities, fed together each pass."""
 
-    def __init__(self, lookback_s: int | None = None, settle_s: int | None = None):
+    def __init__(self, lookback_s: int | None = None):
         self.lookback_s = LOOKBACK_S if lookback_s is None else lookback_s
-        self.settle_s = SETTLE_S if settle_s is None else settle_s
         self.runs: dict[int, Run] = {}
+        self.refreshed_s: float | None = None  # [s] clock of the last look at the facilities
 
     def cycle(self, session: Session, now_s: int) -> int:
-        """Advance every run to the last settled sample; return how many events are new."""
-        end_s = floor_sample(now_s - self.settle_s)
+        """Take every enterprise's new readings; return how many events are new."""
+        if self.refreshed_s is None or now_s - self.refreshed_s >= REFRESH_S:
+            self.refreshed_s = now_s
+            return self._refresh(session, now_s) + self._pass(session, now_s)
+        return self._pass(session, now_s)
+
+    def _pass(self, session: Session, now_s: int) -> int:
+        wanted = {e: (r.wiring, r.cursors()) for e, r in self.runs.items() if r.wiring.channels}
+        try:
+            rows = new_readings(session, wanted)
+        except NevportError as exc:
+            # A channel moved to another enterprise, say: look at the facilities again.
+            log.warning("environmental supervision: %s", exc)
+            self.refreshed_s = None
+            return 0
         created = 0
-        enterprises = session.scalars(select(EnvFacility.enterprise_id).distinct()).all()
+        for enterprise_id, run in list(self.runs.items()):
+            created += self._guarded(session, run, rows.get(enterprise_id, []), now_s)
+        return created
+
+    def _guarded(self, session: Session, run: Run, rows: list[Row], now_s: int) -> int:
+        try:
+            return take(session, run, rows, now_s)
+        except NevportError as exc:
+            # One enterprise's bad configuration must not stop the others; its engine is
+            # rebuilt at the next look at the facilities.
+            log.warning("enterprise %d not evaluated: %s", run.enterprise_id, exc)
+            self.refreshed_s = None
+            del self.runs[run.enterprise_id]
+            return 0
+
+    def _refresh(self, session: Session, now_s: int) -> int:
+        """New runs for enterprises that gained or changed facilities, warmed on recent
+        history; runs of enterprises without facilities dropped."""
+        enterprises = set(session.scalars(select(EnvFacility.enterprise_id).distinct()))
+        for gone in set(self.runs) - enterprises:
+            del self.runs[gone]
+        created = 0
         for enterprise_id in sorted(enterprises):
             run = self.runs.get(enterprise_id)
-            if run is not None and end_s <= run.cursor:
-                continue  # nothing settled since the last pass: no database work
-            topology = topology_of(session, enterprise_id)
-            if run is None or run.topology != topology:
-                # New, or its facilities changed: a fresh engine, warmed on recent history.
-                run = open_run(session, enterprise_id, end_s - self.lookback_s)
-                self.runs[enterprise_id] = run
+            if run is not None and (
+                run.topology == topology_of(session, enterprise_id)
+                and run.wiring == wiring_of(session, enterprise_id)
+            ):
+                continue
             try:
-                created += advance(session, run, end_s)
+                # Samples the clock has made due are taken here, a day at a time; the
+                # rest is left to the passes.
+                run = open_run(session, enterprise_id, now_s - self.lookback_s)
+                due = floor_sample(now_s - MAX_DELAY_S)
+                for stop in chunks(floor_sample(now_s - self.lookback_s), due):
+                    created += advance(session, run, stop)
             except NevportError as exc:
-                # One enterprise's bad configuration (a channel that is not its own, say)
-                # must not stop the others; its engine is rebuilt on the next pass.
                 log.warning("enterprise %d not evaluated: %s", enterprise_id, exc)
-                del self.runs[enterprise_id]
+                self.runs.pop(enterprise_id, None)
+                continue
+            self.runs[enterprise_id] = run
         return created
 
 
 async def supervision_loop(app: FastAPI) -> None:
-    """Background task of `nevport serve`: evaluate new stored power every ``CYCLE_S``."""
+    """Background task of `nevport serve`: take new readings every ``POLL_S``."""
     database: Database = app.state.db
     supervisor = Supervisor()
+    poll: float = getattr(app.state, "env_poll_s", POLL_S)
 
     def one_pass() -> int:
         with database.session() as session:
@@ -157,7 +240,7 @@ async def supervision_loop(app: FastAPI) -> None:
         created = await asyncio.to_thread(one_pass)
         if created:
             log.info("environmental supervision raised %d event(s)", created)
-        await asyncio.sleep(CYCLE_S)
+        await asyncio.sleep(poll)
 
 
 def _at(seconds: int) -> datetime:
