@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from nevport.web.pages import energy, environment, environment_forms, park, session
+from nevport.web.pages import (
+    energy,
+    energy_ops,
+    environment,
+    environment_forms,
+    park,
+    session,
+)
 from nevport.web.pages.errors import error_page
 
 router = APIRouter(include_in_schema=False)
@@ -16,5 +23,6 @@ router.include_router(park.router)
 router.include_router(environment.router)
 router.include_router(environment_forms.router)
 router.include_router(energy.router)
+router.include_router(energy_ops.router)
 
 __all__ = ["error_page", "router"]
