@@ -57,7 +57,7 @@ def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     rows = session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    return {int(i): str(name) for i, name in rows.tuples()}
+    return {int(i): str(name) for i, name in rows}
 
 
 def _state(text: str) -> AlarmState | None:
