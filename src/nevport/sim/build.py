@@ -16,8 +16,9 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
+from nevport.sim import crosswalks
 from nevport.sim.expr import Expr
-from nevport.sim.junction import CONTROLS, critical_gap
+from nevport.sim.junction import CONTROLS, gap_acceptance, oncoming_direction
 from nevport.sim.maps import KMH
 from nevport.sim.road import Obstacle, Road
 from nevport.sim.scenario import ActorSpec, Scenario
@@ -151,7 +152,12 @@ def build(
     params = replace(params, links=_links(scn.actors, params), exits=exits)
     lane = road.lane_of(stack["d"])
     state = initial_state(
-        stack["s"], stack["d"], stack["v"], np.maximum(lane, 0), len(events), len(road.signals)
+        stack["s"],
+        stack["d"],
+        stack["v"],
+        np.maximum(lane, 0),
+        len(events),
+        len(road.signals) + len(road.arm_signals()),
     )
     state = state.replace(
         walking=stack["walking"].astype(bool),
@@ -321,21 +327,40 @@ def _links(actors: tuple[ActorSpec, ...], params: SimParams) -> Links | None:
     if not any(a.link for a in actors):
         return None
     b, n = params.actors.kind.shape
-    rows = [(-1, np.inf, np.inf, 0, -1, 0.0)] * n
+    zones = crosswalks.zones(params.road)
+    rows = [(-1, np.inf, np.inf, 0, -1, 0.0, 0.0, 0, 0.0, 0, np.inf)] * n
+    k = params.actors.path_s.shape[-1]
+    v_turn = np.full((n, k), np.inf)
+    crossing = np.full((n, len(zones)), np.inf)
     for i, a in enumerate(actors, start=1):
-        if (lk := a.link) is not None:
-            c = CONTROLS[lk.control]
-            rows[i] = (lk.junction, lk.line, lk.exit, c, lk.signal, critical_gap(lk.turn))
-    arr = np.array(rows, dtype=float).T  # (6, N)
+        if (lk := a.link) is None:
+            continue
+        t_c, permissive, t_f = gap_acceptance(lk)
+        c = CONTROLS[lk.control]
+        oncoming = oncoming_direction(lk.approach)
+        rows[i] = (lk.junction, lk.line, lk.exit, c, lk.signal, t_c, lk.approach, 0, t_f, 0, 0.0)
+        rows[i] = (*rows[i][:7], int(permissive), t_f, oncoming, lk.axis)
+        v_turn[i, : len(lk.v_turn)] = lk.v_turn
+        ps, pd = params.actors.path_s[0, i], params.actors.path_d[0, i]  # constants
+        crossing[i] = crosswalks.path_entries(zones, ps, pd)
+    arr = np.array(rows, dtype=float).T  # (11, N)
 
     def col(k: int) -> F64:
         return np.broadcast_to(arr[k], (b, n)).copy()
 
-    as_int = [col(k).astype(np.int64) for k in (0, 3, 4)]
-    k = params.actors.path_s.shape[-1]
-    v_turn = np.full((n, k), np.inf)
-    for i, a in enumerate(actors, start=1):
-        if a.link is not None and a.link.v_turn:
-            v_turn[i, : len(a.link.v_turn)] = a.link.v_turn
-    v_turn = np.broadcast_to(v_turn, (b, n, k)).copy()
-    return Links(as_int[0], col(1), col(2), as_int[1], as_int[2], col(5), v_turn)
+    as_int = [col(k).astype(np.int64) for k in (0, 3, 4, 9)]
+    return Links(
+        as_int[0],
+        col(1),
+        col(2),
+        as_int[1],
+        as_int[2],
+        col(5),
+        np.broadcast_to(v_turn, (b, n, k)).copy(),
+        approach=col(6),
+        axis=col(10),
+        permissive=col(7) > 0.5,
+        t_follow=col(8),
+        oncoming=as_int[3],
+        crossing=np.broadcast_to(crossing, (b, *crossing.shape)).copy(),
+    )

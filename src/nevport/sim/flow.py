@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from nevport.sim import ramps
+from nevport.sim import crosswalks, ramps
 from nevport.sim.road import AMBER, RED
 from nevport.sim.state import CUBIC, IDM, PEDESTRIAN, SINUSOIDAL, STEP, SimParams, SimState
 from nevport.sim.traffic import A_THRESHOLD, FAR, LaneIndex, idm_acceleration, mobil_gain
@@ -125,15 +125,14 @@ def _stop_sign_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], g
 
 
 def _crosswalk_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], gap: F64) -> F64:
-    """Drivers stop before a crosswalk while a pedestrian is on it, in either direction."""
+    """Drivers stop before a crosswalk while a pedestrian is on it or about to enter it
+    (crosswalks.py), in either direction."""
     road, ap = params.road, params.actors
-    width = road.lane_edges[-1]
-    ped = (ap.kind == PEDESTRIAN) & (state.d >= -0.5) & (state.d <= width + 0.5)
+    occ = crosswalks.occupied(state, params, crosswalks.zones(road))
     half = 0.5 * ap.length
-    for s_c, w_c in road.crosswalks:
-        occupied = (ped & (np.abs(state.s - s_c) < 0.5 * w_c + 0.5)).any(axis=1, keepdims=True)
+    for k, (s_c, w_c) in enumerate(road.crosswalks):  # the route's zones come first
         near = np.where(fwd, (s_c - 0.5 * w_c) - state.s - half, state.s - (s_c + 0.5 * w_c) - half)
-        stop = occupied & (near > -0.5) & (ap.kind != PEDESTRIAN)
+        stop = occ[:, k : k + 1] & (near > crosswalks.COMMITTED) & (ap.kind != PEDESTRIAN)
         gap = np.where(stop, np.minimum(gap, np.maximum(near, 0.1)), gap)
     return gap
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from nevport.sim.crosswalks import crosswalk_gap
 from nevport.sim.dynamics import G
 from nevport.sim.flow import AMBER_DECEL, STOP_REACH, STOPPED
-from nevport.sim.road import AMBER, GREEN, RED, ROUTE_LINE_REACH, Road
+from nevport.sim.road import AMBER, GREEN, RED, ROUTE_LINE_REACH, Link
 from nevport.sim.state import CAR, EGO, IDM, PATH, PEDESTRIAN, TRUCK, Links, SimParams, SimState
 from nevport.sim.traffic import FAR, idm_acceleration
 
@@ -33,7 +34,14 @@ CONTROLS = {"priority": PRIORITY, "stop": STOP, "signal": SIGNALLED}
 T_CRIT_RIGHT = 6.2  # [s] right turn from the minor road
 T_CRIT_THROUGH = 6.5  # [s] through movement from the minor road
 T_CRIT_LEFT = 7.1  # [s] left turn from the minor road
+# permissive left turns yielding to oncoming traffic: HCM 2010 Exhibit 19-10 (major-street
+# left turn, two-lane street) at priority arms; HCM 2010 Chapter 31 (permitted left-turn
+# saturation flow, t_cg and t_fg) on green; docs/sim/models.md
+T_CRIT_PERMISSIVE = {"priority": 4.1, "signal": 4.5}  # [s] critical headway
+T_FOLLOW_PERMISSIVE = {"priority": 2.2, "signal": 2.5}  # [s] follow-up headway
 THROUGH_WITHIN = np.pi / 4  # [rad] heading change below which a movement counts as through
+SAME_APPROACH = 0.1  # [rad] arms whose directions differ less are one approach
+YIELD_BEFORE = 1.0  # [m] a permissive turner waits with its front this far from the oncoming lanes
 MARGIN = 0.3  # [m] lateral clearance added to the half widths when finding leaders
 
 
@@ -44,19 +52,31 @@ def critical_gap(turn: float) -> float:
     return T_CRIT_LEFT if turn > 0 else T_CRIT_RIGHT
 
 
+def gap_acceptance(link: Link) -> tuple[float, bool, float]:
+    """Critical gap [s], whether the movement is a permissive left turn, and its follow-up
+    headway [s] (0 when not permissive)."""
+    if link.control != "stop" and link.turn >= THROUGH_WITHIN:
+        return T_CRIT_PERMISSIVE[link.control], True, T_FOLLOW_PERMISSIVE[link.control]
+    return critical_gap(link.turn), False, 0.0
+
+
+def oncoming_direction(approach: float) -> int:
+    """Direction (+1 with s, -1 against) of the route traffic that comes towards a vehicle
+    entering from an arm pointing ``approach`` [rad] from the junction centre; 0 none."""
+    if abs(_wrap(approach - np.pi)) < THROUGH_WITHIN:  # arriving along the route: oncoming
+        return -1  # traffic drives the backward lanes
+    return 1 if abs(_wrap(approach)) < THROUGH_WITHIN else 0
+
+
+def _wrap(angle: F64 | float) -> F64:
+    return np.asarray(np.angle(np.exp(1j * np.asarray(angle))))
+
+
 def path_vehicles(params: SimParams) -> I64:
     """(M,) columns of the actors that drive connecting lanes."""
     ap = params.actors
     veh = (ap.ctrl == PATH) & ((ap.kind == CAR) | (ap.kind == TRUCK))
     return np.nonzero(veh.any(axis=0))[0]
-
-
-def all_signal_states(state: SimState, road: Road, route: I64) -> I64:
-    """(B, S + A) route signal states ``route`` followed by the arms' programs."""
-    arms = road.arm_signals()
-    if not arms:
-        return route
-    return np.concatenate([route, np.stack([a.state_at(state.t) for a in arms], axis=1)], 1)
 
 
 def _project(params: SimParams, cols: I64, s: F64, d: F64) -> tuple[F64, F64, F64]:
@@ -104,15 +124,17 @@ def _curve_speed(params: SimParams, links: Links, cols: I64, p: F64) -> F64:
     return np.asarray(np.where(pl > p[..., None], reach, np.inf).min(axis=-1))
 
 
-def _route_busy(state: SimState, params: SimParams, j: int, t_crit: F64) -> B8:
+def _route_busy(state: SimState, params: SimParams, j: int, t_crit: F64, direction: int = 0) -> B8:
     """(B, M): route vehicles in junction ``j``'s box or reaching it within ``t_crit``
-    (B, M) [s]."""
+    (B, M) [s]; only those driving ``direction`` (+1 with s, -1 against) unless 0."""
     road, ap = params.road, params.actors
     junc = road.junctions[j]
     near, far = junc.s - 0.5 * junc.width, junc.s + 0.5 * junc.width
     lane = road.lane_of(state.d)
     fwd = road.lane_array("direction")[np.clip(lane, 0, None)] > 0
     route = ((ap.ctrl == IDM) | (ap.ctrl == EGO)) & (lane >= 0) & (ap.kind != PEDESTRIAN)
+    if direction:
+        route &= fwd == (direction > 0)
     lo, hi = state.s - 0.5 * ap.length, state.s + 0.5 * ap.length
     inside = (hi >= near) & (lo <= far)
     dist = np.where(fwd, near - hi, lo - far)
@@ -146,8 +168,9 @@ def _state_of(sig: I64, idx: I64) -> I64:
     return np.take_along_axis(sig, np.clip(idx, 0, sig.shape[1] - 1), 1)
 
 
-def _line_gap(state: SimState, params: SimParams, cols: I64, sig: I64) -> F64:
-    """(B, M) [m] gap to the own stop line where it asks the driver to stop, else FAR."""
+def _must_stop(state: SimState, params: SimParams, cols: I64, sig: I64) -> tuple[F64, B8]:
+    """(B, M) [m] distance from each front to its stop line, and whether the line's red
+    (or stoppable amber) signal or unserved stop sign asks the driver to stop there."""
     links = params.links
     assert links is not None
     ctrl, line = links.control[:, cols], links.line[:, cols]
@@ -157,17 +180,90 @@ def _line_gap(state: SimState, params: SimParams, cols: I64, sig: I64) -> F64:
     can_stop = v**2 < 2.0 * AMBER_DECEL * np.maximum(dist, 0.0)
     red = (ctrl == SIGNALLED) & ((st == RED) | ((st == AMBER) & can_stop))
     unserved = (ctrl == STOP) & (state.stopped_at[:, cols] != line)
-    return np.where((red | unserved) & (dist > -1.0), np.maximum(dist, 0.1), FAR)
+    return dist, red | unserved
 
 
-def path_accelerations(state: SimState, params: SimParams, route_sig: I64) -> F64:
-    """(B, N) IDM acceleration [m/s^2] of connecting-lane vehicles (0 for other actors)."""
+def _line_gap(state: SimState, params: SimParams, cols: I64, sig: I64) -> F64:
+    """(B, M) [m] gap to the first place where the driver must stop: its stop line (signal
+    or stop sign), the edge of the oncoming lanes (a permissive turn without a gap) or an
+    occupied crosswalk, else FAR."""
+    links = params.links
+    assert links is not None
+    dist, stop = _must_stop(state, params, cols, sig)
+    gap = np.where(stop & (dist > -1.0), np.maximum(dist, 0.1), FAR)
+    if links.permissive[:, cols].any():
+        wait, _, to_yield = _permissive(state, params, cols, sig)
+        gap = np.minimum(gap, np.where(wait & (to_yield > -1.0), np.maximum(to_yield, 0.1), FAR))
+    if np.isfinite(links.crossing).any():
+        gap = np.minimum(gap, crosswalk_gap(state, params, cols, links.crossing[:, cols]))
+    return gap
+
+
+def _permissive(state: SimState, params: SimParams, cols: I64, sig: I64) -> tuple[B8, B8, F64]:
+    """(B, M) permissive left turners that must wait, those that accept the gap now, and
+    the distance [m] from each front to where it waits: YIELD_BEFORE short of the lanes of
+    oncoming traffic, inside the box. A turner accepts when no oncoming vehicle is in the
+    box or reaches it within the critical gap after the turner's own arrival, and none of
+    its approach accepted within the follow-up headway; it decides once it could still
+    stop comfortably, and is then committed (``SimState.accepted_at``)."""
+    links, ap = params.links, params.actors
+    assert links is not None
+    open_ = links.permissive[:, cols] & np.isnan(state.accepted_at[:, cols])
+    dist, stop = _must_stop(state, params, cols, sig)
+    axis = links.axis[:, cols]
+    to_yield = np.where(np.isfinite(axis), dist + axis - links.line[:, cols] - YIELD_BEFORE, dist)
+    v = state.v[:, cols]
+    ahead = np.maximum(to_yield - STOP_REACH, 0.0) / np.maximum(v, 1.0)
+    horizon = ahead + links.t_crit[:, cols]
+    busy = _oncoming_paths(state, params, cols, sig, horizon)
+    oncoming = links.oncoming[:, cols]
+    for j in range(len(params.road.junctions)):
+        mine = links.junction[:, cols] == j
+        for direction in (-1, 1):
+            ask = mine & (oncoming == direction) & open_
+            if ask.any():
+                busy |= ask & _route_busy(state, params, j, horizon, direction)
+    decide = to_yield <= STOP_REACH + v * v / (2.0 * ap.b_comf[:, cols])
+    accept = open_ & ((~busy & ~stop & decide) | (to_yield <= -1.0))
+    return open_ & busy, accept, to_yield
+
+
+def _oncoming_paths(state: SimState, params: SimParams, cols: I64, sig: I64, horizon: F64) -> B8:
+    """(B, M): a connecting-lane vehicle from the opposite approach of the same junction,
+    going through or right with right of way, is in the box or reaches it within
+    ``horizon`` (B, M) [s]; or one from the own approach accepted a gap less than the
+    follow-up headway ago."""
+    links, ap = params.links, params.actors
+    assert links is not None
+    lk = {n: getattr(links, n)[:, cols] for n in ("junction", "line", "exit", "approach")}
+    p, v, half = state.p[:, cols], state.v[:, cols], 0.5 * ap.length[:, cols]
+    moving = state.walking[:, cols] & (p - half < lk["exit"])
+    go = _state_of(sig, links.signal[:, cols]) != RED
+    ctrl = links.control[:, cols]
+    # with right of way, and not a left turner: opposing left turners pass in front of
+    # each other
+    right = ((ctrl == PRIORITY) | ((ctrl == SIGNALLED) & go)) & ~links.permissive[:, cols]
+    inside = moving & right & (p + half > lk["line"])
+    eta = (lk["line"] - (p + half)) / np.maximum(v, 0.1)
+    soon = (moving & right & (eta >= 0))[:, None, :] & (eta[:, None, :] < horizon[..., None])
+    same = lk["junction"][:, :, None] == lk["junction"][:, None, :]
+    rel = _wrap(lk["approach"][:, None, :] - lk["approach"][:, :, None])
+    opposite = same & (np.abs(_wrap(rel - np.pi)) < THROUGH_WITHIN)
+    hit = opposite & (inside[:, None, :] | soon)
+    since = state.t[:, None] - state.accepted_at[:, cols]  # NaN (never) compares False
+    recent = since[:, None, :] < links.t_follow[:, cols, None]
+    follow = same & (np.abs(rel) < SAME_APPROACH) & recent & ~np.eye(len(cols), dtype=bool)
+    return np.asarray((hit | follow).any(axis=-1))
+
+
+def path_accelerations(state: SimState, params: SimParams, sig: I64) -> F64:
+    """(B, N) IDM acceleration [m/s^2] of connecting-lane vehicles (0 for other actors);
+    ``sig`` (B, S + A) states of the route's and the arms' signals."""
     out = np.zeros_like(state.s)
     cols = path_vehicles(params)
     if cols.size == 0:
         return out
     ap = params.actors
-    sig = all_signal_states(state, params.road, route_sig)
     gap, v_lead = _leaders(state, params, cols)
     line = _line_gap(state, params, cols, sig)
     v, v0 = state.v[:, cols], ap.walk_speed[:, cols]
@@ -184,15 +280,26 @@ def path_accelerations(state: SimState, params: SimParams, route_sig: I64) -> F6
     return out
 
 
-def junction_memory(state: SimState, params: SimParams, route_sig: I64) -> F64:
+def permissive_memory(state: SimState, params: SimParams, sig: I64) -> F64:
+    """(B, N) ``accepted_at`` with the permissive turners that accept their gap now."""
+    links = params.links
+    cols = path_vehicles(params)
+    if links is None or cols.size == 0 or not links.permissive.any():
+        return state.accepted_at
+    accept = _permissive(state, params, cols, sig)[1]
+    out = state.accepted_at.copy()
+    out[:, cols] = np.where(accept, state.t[:, None], state.accepted_at[:, cols])
+    return out
+
+
+def junction_memory(state: SimState, params: SimParams, sig: I64) -> F64:
     """(B, N) ``stopped_at`` with stop-controlled connecting-lane vehicles that are at rest
     at their line and see a gap of at least their critical gap marked as served (their
-    line's path length is stored)."""
+    line's path length is stored); ``sig`` (B, S + A) signal states."""
     links = params.links
     cols = path_vehicles(params)
     if links is None or cols.size == 0:
         return state.stopped_at
-    sig = all_signal_states(state, params.road, route_sig)
     line = links.line[:, cols]
     front = state.p[:, cols] + 0.5 * params.actors.length[:, cols]
     here = (state.v[:, cols] < STOPPED) & (front > line - STOP_REACH) & (front <= line + 0.5)

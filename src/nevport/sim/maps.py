@@ -145,20 +145,23 @@ def _pair(node: Node, a: str, b: str, length: float) -> tuple[float, float]:
 
 def _junction(node: Node, index: int, length: float) -> Junction:
     m = y.mapping(node, {"id", "s", "width", "arms"}, {"s", "width"})
-    arms = tuple(_arm(n) for n in y.seq(m["arms"])) if "arms" in m else ()
+    jid = y.text(m["id"]) if "id" in m else f"j{index}"
+    arms = tuple(_arm(n, jid) for n in y.seq(m["arms"])) if "arms" in m else ()
     ids = [a.id for a in arms]
     if len(set(ids)) != len(ids):
         raise m["arms"].fail(f"arm ids must be unique, got {ids}")
     return Junction(
-        y.text(m["id"]) if "id" in m else f"j{index}",
+        jid,
         y.num(m["s"], 0.0, length),
         y.num(m["width"], 2.0, 80.0),
         arms,
     )
 
 
-def _arm(node: Node) -> Arm:
+def _arm(node: Node, junction: str) -> Arm:
+    """An arm; its signal, if any, is named ``junction:arm`` for storyboard actions."""
     keys = {"id", "angle", "lanes_in", "lanes_out", "lane_width", "control", "program", "offset"}
+    keys |= {"crosswalk"}
     m = y.mapping(node, keys, {"id", "angle"})
     control = y.text(m["control"], ARM_CONTROLS) if "control" in m else "priority"
     if (control == "signal") != ("program" in m):
@@ -168,7 +171,7 @@ def _arm(node: Node) -> Arm:
         arm_id = y.text(m["id"])
         program = _program(m["program"])
         offset = y.num(m["offset"]) if "offset" in m else 0.0
-        signal = Signal(f"arm.{arm_id}", float("nan"), program, offset)
+        signal = Signal(f"{junction}:{arm_id}", float("nan"), program, offset)
 
     def count(key: str) -> int:
         return int(y.num(m[key], 0, 6)) if key in m else 1
@@ -182,6 +185,7 @@ def _arm(node: Node) -> Arm:
         width,
         control,
         signal,
+        y.num(m["crosswalk"], 1.0, 10.0) if "crosswalk" in m else 0.0,
     )
 
 

@@ -77,6 +77,7 @@ class Arm:
     lane_width: float  # [m]
     control: str = "priority"  # priority | stop | signal: how inbound traffic enters the box
     signal: Signal | None = None  # the arm's own signal program when control is "signal"
+    crosswalk: float = 0.0  # [m] width of a crosswalk across the arm at the box edge; 0 none
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,8 @@ class Link:
     control: str  # priority | stop | signal
     signal: int  # index into Road.signals + Road.arm_signals(); -1 none
     turn: float  # [rad] heading change through the box, left +
+    approach: float = 0.0  # [rad] direction of the source arm from the junction centre
+    axis: float = np.inf  # [m] path length where the path crosses the source's centre line
     v_turn: tuple[float, ...] = ()  # [m/s] per path point: speed that turns at A_LAT_TURN
 
 
@@ -254,10 +257,11 @@ def connection(
     lane: int = 0,
     approach: float = 50.0,
     step: float = 2.0,
-) -> tuple[F64, F64, tuple[float, float], F64]:
+) -> tuple[F64, F64, tuple[float, float, float], F64]:
     """As ``connection_path``, plus the path length [m] at which the path enters and
-    leaves the junction box (measured in Frenet s, d like the simulator's paths) and the
-    turn speed [m/s] at each point (from the world geometry)."""
+    leaves the junction box and where it crosses the centre line of ``src`` (into the
+    lanes of oncoming traffic; inf if it never does), measured in Frenet s, d like the
+    simulator's paths, and the turn speed [m/s] at each point (from the world geometry)."""
     d_centre = 0.5 * float(road.lane_edges[-1])
     cx, cy, ch = (float(a[0]) for a in road.to_world(np.array([junction.s]), np.array([d_centre])))
     half = 0.5 * junction.width
@@ -294,7 +298,11 @@ def connection(
         v_turn = np.concatenate([v_turn, np.full(far.shape, np.inf)])
     cum = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(s), np.diff(d)))])
     n_in = len(first) - 1
-    return s, d, (float(cum[n_in]), float(cum[n_in + len(box) - 1])), v_turn
+    u = np.array([np.cos(ch + src.angle), np.sin(ch + src.angle)])
+    side = u[0] * (pts[:, 1] - cy) - u[1] * (pts[:, 0] - cx)  # > 0 on the inbound side
+    over = np.nonzero(side[n_in : n_in + len(box)] < 0)[0]
+    axis = float(cum[n_in + over[0]]) if over.size else np.inf
+    return s, d, (float(cum[n_in]), float(cum[n_in + len(box) - 1]), axis), v_turn
 
 
 def turn_speeds(pts: F64) -> F64:
@@ -314,10 +322,10 @@ def _line(a: F64, b: F64, step: float) -> F64:
 
 
 def junction_link(
-    road: Road, j: int, src: Arm, dst: Arm, box: tuple[float, float], v_turn: F64
+    road: Road, j: int, src: Arm, dst: Arm, box: tuple[float, float, float], v_turn: F64
 ) -> Link:
     """The ``Link`` of a path from arm ``src`` to ``dst`` of junction ``j`` whose box
-    entry and exit path lengths are ``box``."""
+    entry and exit path lengths and crossing of the source's centre line are ``box``."""
     junction = road.junctions[j]
     turn = float(np.angle(np.exp(1j * (dst.angle - src.angle - np.pi))))
     line, control, signal = box[0], src.control, -1
@@ -331,6 +339,9 @@ def junction_link(
             signal, line = sigs[0][0], box[0] - (near - sigs[0][1])
         elif stops:
             line = box[0] - (near - stops[0])
-    elif src.signal is not None:
-        signal = len(road.signals) + road.arm_signals().index(src.signal)
-    return Link(j, line, box[1], control, signal, turn, tuple(float(x) for x in v_turn))
+    else:  # the arm's stop line lies before its crosswalk
+        line -= src.crosswalk
+        if src.signal is not None:
+            signal = len(road.signals) + road.arm_signals().index(src.signal)
+    v = tuple(float(x) for x in v_turn)
+    return Link(j, line, box[1], control, signal, turn, src.angle, box[2], v)

@@ -343,7 +343,7 @@ def _action(node: Node, known: set[str], ids: list[str], road: Road) -> dict[str
     kind, an = next(iter(m.items()))
     if kind == "signal":
         a = y.mapping(an, {"id", "state"}, {"id", "state"})
-        sig_ids = [sg.id for sg in road.signals]
+        sig_ids = [sg.id for sg in road.signals + road.arm_signals()]
         sid = y.text(a["id"])
         if sid not in sig_ids:
             raise a["id"].fail(f"unknown signal {sid!r} (map has: {sig_ids})")

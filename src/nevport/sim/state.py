@@ -55,6 +55,7 @@ class SimState:
     impact_speed: F64  # (B,) [m/s] relative speed at the first ego collision
     hit: I64  # (B,) actor the ego hit first; -1 none
     stopped_at: F64  # (B, N) [m] s of the last stop sign an actor has stopped at; -inf none
+    accepted_at: F64  # (B, N) [s] time a permissive turner accepted its gap; NaN not yet
 
     def replace(self, **changes: Any) -> SimState:
         return dataclasses.replace(self, **changes)
@@ -95,8 +96,14 @@ class Links:
     exit: F64  # [m] path length where the path leaves the junction box
     control: I64  # 0 priority, 1 stop, 2 signal
     signal: I64  # index into Road.signals + Road.arm_signals()
-    t_crit: F64  # [s] critical gap accepted after a stop
+    t_crit: F64  # [s] critical gap accepted after a stop, or by a permissive left turner
     v_turn: F64  # (B, N, K) [m/s] speed at each path point for a comfortable turn
+    approach: F64  # [rad] direction of the source arm from the junction centre
+    axis: F64  # [m] path length where the path crosses the source's centre line; inf none
+    permissive: B8  # left turn with right of way: yields to oncoming traffic by gap acceptance
+    t_follow: F64  # [s] follow-up headway between permissive turners of one approach
+    oncoming: I64  # direction (+1 with s, -1 against) of oncoming route traffic; 0 none
+    crossing: F64  # (B, N, C) [m] path length where the path enters each crosswalk; inf none
 
 
 @dataclass(frozen=True)
@@ -156,4 +163,5 @@ def initial_state(s: F64, d: F64, v: F64, lane: I64, n_events: int, n_signals: i
         impact_speed=np.zeros(b),
         hit=np.full(b, -1, np.int64),
         stopped_at=np.full((b, n), -np.inf),
+        accepted_at=np.full((b, n), np.nan),
     )

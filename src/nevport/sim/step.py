@@ -8,7 +8,12 @@ from numpy.typing import NDArray
 from nevport.sim.dynamics import bicycle_step
 from nevport.sim.flow import traffic_accelerations
 from nevport.sim.geometry import boxes_overlap, wrap_delta
-from nevport.sim.junction import junction_memory, path_accelerations, stop_sign_memory
+from nevport.sim.junction import (
+    junction_memory,
+    path_accelerations,
+    permissive_memory,
+    stop_sign_memory,
+)
 from nevport.sim.ramps import diverge
 from nevport.sim.state import CAR, IDM, PATH, TRUCK, SimParams, SimState
 from nevport.sim.storyboard import apply_storyboard
@@ -20,8 +25,9 @@ LANE_CHANGE_SPEED = 1.0  # [m/s] default lateral speed: 3.5 m in 3.5 s (docs/sim
 
 
 def signal_states(state: SimState, params: SimParams) -> I64:
-    """(B, S) state code of each signal, storyboard overrides applied."""
-    sigs = params.road.signals
+    """(B, S + A) state code of the route's signals, then the junction arms' signals, with
+    storyboard overrides applied."""
+    sigs = params.road.signals + params.road.arm_signals()
     if not sigs:
         return np.zeros((state.t.shape[0], 0), np.int64)
     prog = np.stack([sg.state_at(state.t) for sg in sigs], axis=1)
@@ -47,7 +53,10 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     if params.road.stop_signs:
         state = state.replace(stopped_at=stop_sign_memory(state, params))
     if params.links is not None:
-        state = state.replace(stopped_at=junction_memory(state, params, sig))
+        state = state.replace(
+            stopped_at=junction_memory(state, params, sig),
+            accepted_at=permissive_memory(state, params, sig),
+        )
     new = state.replace(
         t=state.t + params.dt,
         s=params.road.wrap(s),
