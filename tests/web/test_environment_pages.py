@@ -60,7 +60,10 @@ def test_dashboard_counts_and_the_enterprise_page_charts_linkage(
     day = plant.DAY_START.date().isoformat()
     own = browser.get(f"/enterprises/{eid}/environment?day={day}")
     assert own.status_code == 200, own.text
-    (chart,) = json.loads(re.search(r'id="chart-data">(.*?)</script>', own.text, re.S).group(1))
+    charts = json.loads(re.search(r'id="chart-data">(.*?)</script>', own.text, re.S).group(1))
+    chart, water_and_pv = charts
+    assert water_and_pv["id"] == "resources"
+    assert water_and_pv["empty"]  # no water or PV counter named: no chart, no zeros
     assert chart["kind"] == "line"
     assert len(chart["labels"]) == 96  # quarter hours of the park day
     assert max(v for v in chart["series"][0]["values"] if v is not None) == 20.0  # kW

@@ -92,7 +92,7 @@ def power_readings_after(
     for cid, channel in channels.items():
         after = after_of[cid]
         found = [(us, v) for us, v in rows.get(cid, []) if us > after]
-        if channel.quantity.is_counter:
+        if channel is not None:  # a counter
             out[cid] = _counter_power(raw, channel, from_us(after), found)
         else:
             out[cid] = PowerTrace(
@@ -103,27 +103,34 @@ def power_readings_after(
     return out
 
 
-def _channels(session: Session, owners: Mapping[int, int]) -> dict[int, Channel]:
+def _channels(session: Session, owners: Mapping[int, int]) -> dict[int, Channel | None]:
     """The channels of ``owners`` (channel id -> enterprise id), each checked to belong to
-    its enterprise and to give power."""
-    found = {
-        c.id: c
-        for c in session.scalars(
-            select(Channel)
-            .where(Channel.id.in_(sorted(owners)))
-            .options(selectinload(Channel.history))
+    its enterprise and to give power: None for a power channel, the Channel with its
+    history for a counter (its multiplier is needed)."""
+    rows = session.execute(
+        select(Channel.id, Channel.enterprise_id, Channel.quantity).where(
+            Channel.id.in_(sorted(owners))
         )
-    }
+    )
+    found = {cid: (eid, quantity) for cid, eid, quantity in rows}
+    counters = []
     for cid, enterprise_id in owners.items():
-        channel = found.get(cid)
-        if channel is None or channel.enterprise_id != enterprise_id:
+        owner, quantity = found.get(cid, (None, None))
+        if owner != enterprise_id or quantity is None:
             raise NotFound(f"enterprise {enterprise_id} has no energy channel {cid}")
-        if channel.quantity.is_counter and channel.quantity not in POWER_COUNTERS:
+        if quantity.is_counter and quantity not in POWER_COUNTERS:
             raise InvalidInput(
-                f"channel {cid} counts {channel.quantity.value}, which gives no power",
-                field="channel_id",
+                f"channel {cid} counts {quantity.value}, which gives no power", field="channel_id"
             )
-    return found
+        if quantity.is_counter:
+            counters.append(cid)
+    out: dict[int, Channel | None] = dict.fromkeys(owners)
+    if counters:
+        for channel in session.scalars(
+            select(Channel).where(Channel.id.in_(counters)).options(selectinload(Channel.history))
+        ):
+            out[channel.id] = channel
+    return out
 
 
 def _us(raw: Raw, value: Any) -> int:

@@ -11,7 +11,8 @@ counted in ``missing_days``, never read as zero, so a ratio over a gap says so.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import delete, select
@@ -122,3 +123,56 @@ def resources(
         pv_share=_ratio(used_pv, consumed),
         missing_days=missing,
     )
+
+
+@dataclass(frozen=True)
+class DayRatios:
+    """One park day's ratios [0..1]; None where a counter has no data that day."""
+
+    day: date
+    reuse_ratio: float | None
+    pv_self_consumption: float | None
+
+
+def _by_day(
+    session: Session, enterprise_id: int, channel_ids: list[int], start: datetime, end: datetime
+) -> dict[date, Decimal | None]:
+    """Per park day, the channels' summed totals; None where one of them has no data."""
+    out: dict[date, Decimal | None] = {}
+    for channel_id in channel_ids:
+        series = energy.energy_series(
+            session, enterprise_id, channel_id, start, end, Resolution.day, SITE_ZONE
+        )
+        for point in series.points:
+            day = point.start.astimezone(SITE_ZONE).date()
+            before = out.get(day, Decimal(0))
+            out[day] = None if before is None or point.value is None else before + point.value
+    return out
+
+
+def daily(
+    session: Session, principal: Principal, enterprise_id: int, start: datetime, end: datetime
+) -> list[DayRatios]:
+    """The reuse and PV self-consumption ratios of each park day in [start, end), for the
+    enterprise page's chart (same definitions as ``resources``)."""
+    require_reader(principal, enterprise_id)
+    roles = channels_of(session, enterprise_id)
+    fresh, reclaimed, generated, exported = (
+        _by_day(session, enterprise_id, roles.get(role, []), start, end)
+        for role in (
+            ResourceRole.fresh_water,
+            ResourceRole.reclaimed_water,
+            ResourceRole.pv_generation,
+            ResourceRole.grid_export,
+        )
+    )
+    days = sorted({*fresh, *reclaimed, *generated})
+    out = []
+    for day in days:
+        f, r = fresh.get(day), reclaimed.get(day)
+        water = None if f is None or r is None else f + r
+        pv = generated.get(day)
+        export = exported.get(day, Decimal(0)) if roles.get(ResourceRole.grid_export) else 0
+        used = None if pv is None or export is None else pv - export
+        out.append(DayRatios(day, _ratio(r, water), _ratio(used, pv)))
+    return out

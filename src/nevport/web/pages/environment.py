@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from nevport.auth.deps import CurrentPrincipal, DbSession
 from nevport.auth.roles import Role
 from nevport.auth.service import Principal
-from nevport.environment import dashboard, lifecycle, report, resources, service
+from nevport.environment import curtailment, dashboard, lifecycle, report, resources, service
 from nevport.environment.access import require_reader
 from nevport.environment.events import Grade
 from nevport.environment.models import Decision, EventStatus
@@ -26,9 +26,11 @@ from nevport.environment.source import SITE_ZONE
 from nevport.errors import Forbidden, InvalidInput
 from nevport.park import service as park
 from nevport.web.i18n import Translator
+from nevport.web.pages import environment_curtailment
 from nevport.web.pages.render import render, secure_headers, translator
 
 router = APIRouter(include_in_schema=False)
+router.include_router(environment_curtailment.router)  # alerts and curtailment pages
 SUPERVISORS = frozenset({Role.regulator, Role.park_admin})
 WINDOW = timedelta(days=30)  # the dashboard's compliance window
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -210,9 +212,35 @@ def enterprise_page(
         "resources": resources.resources(
             session, principal, enterprise_id, _now() - WINDOW, _now()
         ),
+        "resource_chart": _resource_chart(
+            t, resources.daily(session, principal, enterprise_id, _now() - WINDOW, _now())
+        ),
+        "alert": environment_curtailment.in_force(curtailment.list_alerts(session, _now()), _now()),
         "percent": lambda value: percent(t, value),
     }
     return _page(request, "env_enterprise.html", context, principal)
+
+
+def _resource_chart(t: Translator, days: list[resources.DayRatios]) -> dict[str, object]:
+    """A ``line`` spec: each day's reuse and PV self-consumption ratios [%], gaps unknown."""
+
+    def pct(values: list[float | None]) -> list[float | None]:
+        return [None if v is None else round(100 * v, 1) for v in values]
+
+    reuse = pct([d.reuse_ratio for d in days])
+    pv = pct([d.pv_self_consumption for d in days])
+    return {
+        "id": "resources",
+        "kind": "line",
+        "title": t("env.resources.chart"),
+        "labels": [d.day.strftime("%m-%d") for d in days],
+        "series": [
+            {"name": t("env.resources.reuse"), "values": reuse},
+            {"name": t("env.resources.pv_self"), "values": pv},
+        ],
+        "unit": "%",
+        "empty": all(v is None for v in [*reuse, *pv]),
+    }
 
 
 def _linkage_chart(t: Translator, i: int, s: dashboard.LinkageSeries) -> dict[str, object]:
