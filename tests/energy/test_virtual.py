@@ -13,6 +13,12 @@ from nevport.auth.models import User
 from nevport.auth.roles import Role
 from nevport.db.engine import Database
 from nevport.energy import monitor, service, virtual
+from nevport.energy.alarms import service as alarms
+from nevport.energy.alarms.models import RuleKind
+from nevport.energy.alarms.schemas import RuleCreate
+from nevport.energy.control import service as control
+from nevport.energy.control.models import RegisterKind
+from nevport.energy.control.schemas import InterlockCreate, PointCreate
 from nevport.energy.counters import Flag
 from nevport.energy.ingest import ingest
 from nevport.energy.intervals import Resolution
@@ -328,3 +334,32 @@ def test_meter_tree_shows_virtual_energy_outside_the_balance(
     assert nodes["V"].energy == D(6)
     assert nodes["V"].depth == 1
     assert nodes["A"].loss_pct == D("25.0")
+
+
+def test_alarms_and_interlocks_refuse_a_virtual_channel(
+    database: Database, enterprise: int, make_user: Callable[..., User]
+) -> None:
+    """A virtual channel stores no readings: an offline rule on it would fire for ever
+    and an interlock on it would refuse every command."""
+    admin = make_user(Role.enterprise_admin, enterprise)
+    v = create(database, enterprise, meter("V", MeterLevel.virtual, "A - B"))
+    rule = RuleCreate(
+        name="rest of plant silent",
+        channel_id=channel(v, POWER),
+        kind=RuleKind.offline,
+        offline_after_s=60,
+    )
+    with pytest.raises(InvalidInput) as raised, database.session() as session:
+        alarms.create_rule(session, enterprise, rule, admin.id)
+    assert raised.value.field == "channel_id"
+    assert "belongs to virtual meter 'V', which stores no readings" in raised.value.message
+    point = PointCreate(code="P1", name="pump", host="127.0.0.1", kind=RegisterKind.coil, address=1)
+    with database.session() as session:
+        point_id = control.create_point(session, enterprise, point, admin.id).id
+    lock = InterlockCreate(channel_id=channel(v, POWER), limit=Decimal(1))
+    with pytest.raises(InvalidInput), database.session() as session:
+        control.add_interlock(session, enterprise, point_id, lock)
+    with database.session() as session:
+        a_power = service.find_channels(session, enterprise, POWER, "A")[0].id
+        fine = RuleCreate(**{**rule.model_dump(), "channel_id": a_power})
+        assert alarms.create_rule(session, enterprise, fine, admin.id).channel_id == a_power

@@ -182,6 +182,19 @@ def get_channel(session: Session, enterprise_id: int, channel_id: int) -> Channe
     return _channel_out(_channel(session, enterprise_id, channel_id))
 
 
+def stored_channel(session: Session, enterprise_id: int, channel_id: int) -> ChannelOut:
+    """The channel, refused when it is a virtual meter's: those have no readings of their
+    own (their values are a formula, evaluated on read), so nothing can watch them."""
+    channel = _channel(session, enterprise_id, channel_id)
+    if channel.meter.level is MeterLevel.virtual:
+        raise InvalidInput(
+            f"channel {channel_id} belongs to virtual meter {channel.meter.code!r}, which"
+            " stores no readings; use a channel of one of its terms",
+            field="channel_id",
+        )
+    return _channel_out(channel)
+
+
 def find_channels(
     session: Session,
     enterprise_id: int,

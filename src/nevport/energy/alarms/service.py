@@ -35,7 +35,7 @@ TOPIC = "energy.alarm.{}"
 def create_rule(
     session: Session, enterprise_id: int, body: RuleCreate, user_id: int | None
 ) -> RuleOut:
-    channel = energy.get_channel(session, enterprise_id, body.channel_id)
+    channel = energy.stored_channel(session, enterprise_id, body.channel_id)
     _check(body, channel.quantity)
     rule = AlarmRule(
         enterprise_id=enterprise_id,

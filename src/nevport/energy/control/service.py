@@ -96,7 +96,7 @@ def add_interlock(
     session: Session, enterprise_id: int, point_id: int, body: InterlockCreate
 ) -> PointOut:
     point = _point(session, enterprise_id, point_id=point_id)
-    energy.get_channel(session, enterprise_id, body.channel_id)  # refuses another's channel
+    energy.stored_channel(session, enterprise_id, body.channel_id)  # own, with readings
     point.interlocks.append(Interlock(**body.model_dump()))
     session.flush()
     return _point_out(point)
