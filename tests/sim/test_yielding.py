@@ -14,7 +14,8 @@ from nevport.sim.build import build
 from nevport.sim.crosswalks import T_ENTER
 from nevport.sim.errors import SchemaError
 from nevport.sim.junction import T_CRIT_PERMISSIVE, T_FOLLOW_PERMISSIVE, YIELD_BEFORE
-from nevport.sim.scenario import load_scenario
+from nevport.sim.runner import simulate
+from nevport.sim.scenario import find_scenario, load_scenario
 from nevport.sim.state import SimParams, SimState
 from nevport.sim.step import step
 from nevport.sim.weather import get_weather
@@ -270,3 +271,41 @@ actors:
     assert p_t[k] - HALF > params.links.line[0, 2]  # here: it waited until it had crossed
     assert np.all(_series(states, "p", 1)[: k + 1] + HALF <= wait_at + 0.05)
     assert v_t.min() > 10.0 or p_t[np.argmin(v_t)] > exit_t  # the through car never braked
+
+
+def _library(sid: str):  # type: ignore[no-untyped-def]
+    rec, params, *_ = simulate(find_scenario(sid), get_weather("clear"), [0], 0, "reference", None)
+    return rec, params
+
+
+def test_library_lead_stops_for_the_pedestrian_and_the_ego_behind_it() -> None:
+    rec, params = _library("ur_turn_yields_ped")
+    assert params.links is not None
+    entry = params.links.crossing[0, 1, 0]
+    s, d, v = (rec.stacked(n)[:, 0] for n in ("s", "d", "v"))
+    ped_on = _on_zone(params, s[:, 2], d[:, 2])
+    lead_stopped = (v[:, 1] < 0.1) & ped_on
+    assert lead_stopped.any()  # it waited at the crosswalk while the pedestrian crossed
+    assert not (ped_on & _on_zone(params, s[:, 1], d[:, 1])).any()  # never on it together
+    k = np.nonzero(lead_stopped)[0][0]
+    assert d[k, 1] + 0.5 * 1.85 > 0.0  # still partly in the ego's lane ...
+    assert v[:, 0].min() < 1.0  # ... so the ego had to stop behind it
+    assert s[-1, 0] > 300.0  # and both went on
+    assert np.isfinite(entry)  # its path crosses the side street's crosswalk
+
+
+def test_library_lead_turns_left_only_in_a_gap_of_the_critical_headway() -> None:
+    rec, params = _library("ur_lead_turns_left")
+    assert params.links is not None
+    t_c = params.links.t_crit[0, 1]
+    t = rec.stacked("t")[:, 0]
+    s, v = rec.stacked("s")[:, 0], rec.stacked("v")[:, 0]
+    d = rec.stacked("d")[:, 0]
+    k = np.argmax(d[:, 1] > 3.5)  # the lead's centre crosses into the oncoming lane
+    assert k > 0
+    assert v[:k, 1].min() < 0.1  # it had stopped to wait
+    for j in (2, 3, 4):
+        passed = s[k, j] + HALF < NEAR
+        assert passed or (s[k, j] - HALF - FAR_EDGE) / v[k, j] >= t_c - 1.0
+    assert v[:, 0].min() < 1.0  # the ego stopped behind it
+    assert t[k] > 10.0
