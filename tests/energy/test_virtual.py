@@ -336,6 +336,28 @@ def test_meter_tree_shows_virtual_energy_outside_the_balance(
     assert nodes["A"].loss_pct == D("25.0")
 
 
+def test_dashboard_tree_shows_the_virtual_meter_and_its_formula(
+    client: TestClient,
+    database: Database,
+    enterprise: int,
+    make_user: Callable[..., User],
+    auth_headers: Headers,
+) -> None:
+    store(database, enterprise, counter("A", "100", "1", 25))
+    store(database, enterprise, counter("B", "10", "0.25", 25))
+    store(database, enterprise, counter("C", "0", "0.5", 25))
+    create(database, enterprise, meter("REST", MeterLevel.virtual, "A - B - C", (ENERGY,), "A"))
+    headers = auth_headers(make_user(Role.enterprise_user, enterprise))
+    page = client.get(
+        f"/enterprises/{enterprise}/energy", params={"day": "2025-06-02"}, headers=headers
+    )
+    assert page.status_code == 200, page.text
+    tree = page.text.split('id="energy-tree"')[1].split("</table>")[0]
+    row = next(r for r in tree.split("<tr") if "REST = A - B - C" in r)
+    assert '<td class="num">6</td>' in row  # 24 - 6 - 12 kWh over the day
+    assert "25 %" in tree  # the incomer's balance leaves the virtual meter out
+
+
 def test_alarms_and_interlocks_refuse_a_virtual_channel(
     database: Database, enterprise: int, make_user: Callable[..., User]
 ) -> None:

@@ -39,12 +39,13 @@ class MeterRow:
     parent_id: int | None
     energy: int | None  # active_energy_import channel id
     power: int | None  # active_power channel id
+    formula: str | None = None  # virtual meters: "A - B + 0.5*C"
 
 
 def meters(session: Session, enterprise_id: int) -> list[MeterRow]:
     """The enterprise's meters with their energy and power channel ids, in tree order."""
     rows = session.execute(
-        select(Meter.id, Meter.code, Meter.name, Meter.level, Meter.parent_id)
+        select(Meter.id, Meter.code, Meter.name, Meter.level, Meter.parent_id, Meter.formula)
         .where(Meter.enterprise_id == enterprise_id)
         .order_by(Meter.id)
     ).all()
@@ -66,8 +67,9 @@ def meters(session: Session, enterprise_id: int) -> list[MeterRow]:
             parent,
             channels.get((i, Quantity.active_energy_import)),
             channels.get((i, Quantity.active_power)),
+            formula,
         )
-        for i, code, name, level, parent in rows
+        for i, code, name, level, parent, formula in rows
     ]
 
 
