@@ -20,7 +20,7 @@ from nevport.energy.control import service as control
 from nevport.energy.control.models import RegisterKind
 from nevport.energy.control.schemas import InterlockCreate, PointCreate
 from nevport.energy.counters import Flag
-from nevport.energy.ingest import ingest
+from nevport.energy.ingest import BatchRefused, ingest
 from nevport.energy.intervals import Resolution
 from nevport.energy.models import MeterLevel
 from nevport.energy.quantities import Quantity
@@ -385,3 +385,23 @@ def test_alarms_and_interlocks_refuse_a_virtual_channel(
         a_power = service.find_channels(session, enterprise, POWER, "A")[0].id
         fine = RuleCreate(**{**rule.model_dump(), "channel_id": a_power})
         assert alarms.create_rule(session, enterprise, fine, admin.id).channel_id == a_power
+
+
+def test_readings_pushed_to_a_virtual_meter_are_refused(
+    database: Database, enterprise: int
+) -> None:
+    """A virtual meter is computed from its terms; a device writing to it is a wiring
+    mistake, named, and the batch with it is not stored."""
+    create(database, enterprise, meter("V", MeterLevel.virtual, "A - B", (ENERGY,)))
+    batch = counter("A", "100", "1", 2) + counter("V", "5", "1", 1)
+    with pytest.raises(BatchRefused) as refused_batch:
+        store(database, enterprise, batch)
+    assert [(e.row, e.field) for e in refused_batch.value.errors] == [(2, "meter")]
+    assert "virtual" in refused_batch.value.errors[0].reason
+    assert series(database, enterprise, channel_id_of(database, enterprise, "A"))[0].value is None
+
+
+def channel_id_of(database: Database, enterprise_id: int, code: str) -> int:
+    with database.session() as session:
+        out = next(m for m in service.list_meters(session, enterprise_id) if m.code == code)
+    return channel(out, ENERGY)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nevport.energy.aggregate import Span, recompute_many
-from nevport.energy.models import Channel, Meter
+from nevport.energy.models import Channel, Meter, MeterLevel
 from nevport.energy.quantities import to_stored
 from nevport.energy.rawdb import Raw
 from nevport.energy.schemas import IngestResult, ReadingIn, RowError
@@ -42,19 +42,20 @@ class _Target:
     id: int
     unit: str
     counter: bool
+    virtual: bool  # a formula of other meters: it stores no readings of its own
 
 
 def _channels(
     session: Session, enterprise_id: int, codes: set[str]
 ) -> dict[tuple[str, str], _Target]:
     rows = session.execute(
-        select(Meter.code, Channel.quantity, Channel.id, Channel.unit)
+        select(Meter.code, Channel.quantity, Channel.id, Channel.unit, Meter.level)
         .join(Meter, Channel.meter_id == Meter.id)
         .where(Meter.enterprise_id == enterprise_id, Meter.code.in_(codes))
     )
     return {
-        (code, quantity.value): _Target(cid, unit, quantity.is_counter)
-        for code, quantity, cid, unit in rows
+        (code, quantity.value): _Target(cid, unit, quantity.is_counter, level is MeterLevel.virtual)
+        for code, quantity, cid, unit, level in rows
     }
 
 
@@ -90,6 +91,8 @@ def _target(channels: dict[tuple[str, str], _Target], row: ReadingIn) -> _Target
     channel = channels.get((row.meter, row.quantity.value))
     if channel is None:
         raise _Bad("meter", f"meter {row.meter!r} has no {row.quantity.value} channel")
+    if channel.virtual:
+        raise _Bad("meter", f"meter {row.meter!r} is virtual (a formula): it takes no readings")
     return channel
 
 
