@@ -25,6 +25,7 @@ from nevport.auth import service as auth_service
 from nevport.energy import service
 from nevport.energy.models import Channel, Meter, MeterLevel, Reading
 from nevport.energy.protocols import modbus
+from nevport.energy.quantities import Quantity
 from nevport.energy.schemas import ChannelCreate, MeterCreate
 
 # (code, Chinese name, level): an incomer first, then the feeders it supplies
@@ -35,6 +36,9 @@ METERS = (
     ("L1", "装配线", MeterLevel.line),
     ("E1", "空压机", MeterLevel.equipment),
 )
+# A virtual meter: what the incomer supplies beyond the metered feeders (lighting,
+# offices, losses), computed from the others and never polled.
+REST = ("REST", "其他负荷（计算）", "IN - W1 - W2 - L1 - E1")
 GROUP = len(METERS)  # simulator --group: one incomer and its feeders per enterprise
 POLL_S = 2.0  # [s] demo poll interval: live enough, light on a laptop
 STOP_WAIT_S = 5.0  # [s] for a child to stop after SIGTERM before it is killed
@@ -42,14 +46,15 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def ensure_meters(session: Session, enterprise_id: int) -> None:
-    """The demo meter tree with every SDM630 quantity as a channel, created once."""
-    exists = session.scalar(
-        select(Meter.id).where(Meter.enterprise_id == enterprise_id, Meter.code == "IN")
+    """The demo meter tree with every SDM630 quantity as a channel, and the virtual
+    rest-of-plant meter; each meter is created once."""
+    codes = set(
+        session.scalars(select(Meter.code).where(Meter.enterprise_id == enterprise_id)).all()
     )
-    if exists is not None:
-        return
     quantities = sorted({r.quantity for r in modbus.load_map("sdm630").registers if r.quantity})
     for code, name, level in METERS:
+        if code in codes:
+            continue
         service.create_meter(
             session,
             enterprise_id,
@@ -62,6 +67,25 @@ def ensure_meters(session: Session, enterprise_id: int) -> None:
                 register_map="sdm630",
                 installed_at=datetime(2024, 1, 1, tzinfo=UTC),
                 channels=[ChannelCreate(quantity=q) for q in quantities],
+            ),
+        )
+    code, name, formula = REST
+    if code not in codes:
+        service.create_meter(
+            session,
+            enterprise_id,
+            MeterCreate(
+                code=code,
+                name=name,
+                level=MeterLevel.virtual,
+                parent_code="IN",
+                protocol="virtual",
+                formula=formula,
+                installed_at=datetime(2024, 1, 1, tzinfo=UTC),
+                channels=[
+                    ChannelCreate(quantity=q)
+                    for q in (Quantity.active_energy_import, Quantity.active_power)
+                ],
             ),
         )
 
