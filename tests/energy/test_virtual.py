@@ -288,7 +288,10 @@ def test_virtual_power_through_the_api(
     span = {"start": DAY.isoformat(), "end": (DAY + timedelta(minutes=30)).isoformat()}
     got = client.get(f"{base}/{channel(v, POWER)}/power", params=span, headers=headers)
     assert got.status_code == 200, got.text
-    assert [p["value"] for p in got.json()["points"]] == ["700", None]  # 1100 - 400
+    assert [p["value"] for p in got.json()["points"]] == [
+        "700.000",
+        None,
+    ]  # 1100 - 400, to the mW like a physical power channel
     got = client.get(f"{base}/{channel(v, ENERGY)}/energy", params=span, headers=headers)
     assert [p["value"] for p in got.json()["points"]] == ["2.25", None]
     assert got.json()["points"][1]["flags"] & Flag.MISSING

@@ -32,6 +32,8 @@ from nevport.energy.quantities import Quantity
 from nevport.energy.schemas import Point
 from nevport.errors import InvalidInput
 
+MILLI = Decimal("0.001")  # [W] the resolution power series are given to
+
 FIELD = "formula"
 CODE_CHARS = re.compile(r"[A-Za-z0-9_.:-]+")
 NUMBER = re.compile(r"\d+(\.\d{1,6})?")
@@ -267,4 +269,11 @@ def evaluate(
                 field=FIELD,
             )
         parts.append((term.coefficient, fetch(source)))
-    return combine(parts)
+    points = combine(parts)
+    if channel.quantity.is_counter:
+        return points
+    # power means print like a physical channel's: to the milliwatt
+    return [
+        p if p.value is None else p.model_copy(update={"value": p.value.quantize(MILLI)})
+        for p in points
+    ]
