@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from nevport.sim.runner import run_variants, simulate
 from nevport.sim.scenario import find_scenario, load_scenario
 from nevport.sim.step import step
 from nevport.sim.traffic import idm_acceleration
-from nevport.sim.weather import custom_weather, get_weather
+from nevport.sim.weather import PRESETS, custom_weather, get_weather
 from nevport.sim.workload import ring_workload
 from tests.sim.drivers import BrakeOnSight
 
@@ -188,3 +189,35 @@ def test_traffic_stops_at_a_stop_sign_then_goes_one_after_the_other(tmp_path: Pa
         assert near_line.any()
         assert v[near_line, j].min() < 0.3
         assert front[-1] > 180.0  # and then crossed the junction
+
+
+def test_the_reference_ads_plans_with_friction_it_estimates_from_perceived_cues(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from nevport.sim import ads
+    from nevport.sim.sensors import Observation
+
+    def cues(w: str) -> Observation:
+        weather = get_weather(w)
+        fake = {
+            "precipitation": np.array([weather.rain_mm_h]),
+            "snowfall": np.array([weather.snowfall > 0.5]),
+            "visibility": np.array([weather.mor]),
+        }
+        return cast(Observation, type("Cues", (), fake))
+
+    est = {w: float(ads.friction_estimate(cues(w))[0]) for w in PRESETS}
+    assert est["snow"] == 0.2
+    assert est["heavy_rain"] == 0.5
+    assert est["fog_50"] == 0.7
+    assert est["clear"] == est["night"] == 0.8
+    assert all(est[w] <= get_weather(w).mu for w in PRESETS)  # never above the truth
+    # a pedestrian on a crosswalk in snow: planning with the estimate the ADS stops in time
+    # in every variant; planning as on a dry road it does not
+    scn = find_scenario("ur_ped_crosswalk")
+    aware = run_variants(scn, "snow", list(range(10)), seed=0)
+    monkeypatch.setattr(ads, "friction_estimate", lambda obs: np.full(obs.t.shape, 0.8))
+    dry = run_variants(scn, "snow", list(range(10)), seed=0)
+    assert sum(r["metrics"]["collision"] for r in aware) == 0
+    assert all(r["metrics"]["ped_yield"] == 0 for r in aware)
+    assert sum(r["verdict"] == "pass" for r in dry) < sum(r["verdict"] == "pass" for r in aware)

@@ -20,8 +20,12 @@ from nevport.sim.traffic import idm_acceleration
 
 F64 = NDArray[np.float64]
 
-# reference ADS tuning; the planner assumes dry-road braking: it does not estimate friction
-PLAN_DECEL = 4.0  # [m/s^2] comfortable planning deceleration
+# reference ADS tuning; braking and cornering are planned with a friction estimated from the
+# perceived conditions (friction_estimate), never the true one
+PLAN_DECEL = 4.0  # [m/s^2] comfortable planning deceleration on a dry road
+PLAN_SHARE = 0.5  # [-] share of the estimated friction that planned braking and cornering use
+AEB_SHARE = 0.9  # [-] share of it that emergency braking counts on
+AEB_LATENCY = 0.3  # [s] brake build-up added to the time an emergency stop needs
 AEB_TTC = 1.6  # [s] time-to-collision that triggers full braking
 AEB_RELEASE_TTC = 3.0  # [s] a latched AEB releases once TTC is above this again
 AEB_DECEL = -10.0  # [m/s^2] full braking request (the tyres cap it at mu*g)
@@ -43,6 +47,23 @@ NO_PASS_AFTER = 40.0  # [m] nor this far after it
 PASS_MARGIN = 3.0  # [s] spare time required before meeting oncoming traffic after a pass
 RETURN_HOLD = 3.0  # [s] minimum time in a passing lane before heading back
 RETURN_HORIZON = 4.0  # [s] the preferred lane must be clear this far ahead (at current speed)
+
+
+# friction [-] planned with per perceived condition: the low end of each class's range in
+# Wallman & Astrom, VTI meddelande 911A (2001), tables 2-3 (docs/sim/drivers.md)
+MU_DRY, MU_DAMP, MU_WET, MU_SNOW = 0.8, 0.7, 0.5, 0.2
+MU_RAIN_DAMP = 0.6  # [-] light rain: between damp and wet
+HEAVY_RAIN = 10.0  # [mm/h] from here the road carries a water film (heavy rain, WMO >= 7.6)
+FOG = 1000.0  # [m] MOR below which fog leaves the road damp (WMO fog definition)
+
+
+def friction_estimate(obs: Observation) -> F64:
+    """(B,) [-] road friction the reference ADS plans with, from what it perceives:
+    precipitation (rate, snow or rain) and visibility, never the true friction."""
+    wet = obs.precipitation > 0.0
+    mu = np.where(obs.visibility < FOG, MU_DAMP, MU_DRY)
+    mu = np.where(wet, np.where(obs.precipitation >= HEAVY_RAIN, MU_WET, MU_RAIN_DAMP), mu)
+    return np.asarray(np.where(wet & obs.snowfall, MU_SNOW, mu))
 
 
 class ReferenceADS:
@@ -118,6 +139,8 @@ class ReferenceADS:
             self.target, self.pref = obs.lane.copy(), obs.lane.copy()
         obs = self._track(self.fuse(obs))
         v = obs.speed
+        mu_g = friction_estimate(obs) * 9.81  # [m/s^2] estimated tyre limit
+        self.plan_decel = np.minimum(PLAN_DECEL, PLAN_SHARE * mu_g)
         shift = self.centres[obs.lane] - self.centres[self.target]
         gap, v_lead = self._lead(obs, obs.offset + shift)
         self._plan_lane(obs, gap, v_lead)
@@ -128,26 +151,33 @@ class ReferenceADS:
         gap = np.minimum(gap, np.where(self.target == obs.lane, obs.lane_end_dist, 1e4))
         v_des = np.minimum(
             np.minimum(obs.speed_limit, self.info.set_speed),
-            np.sqrt(A_LAT_MAX / np.maximum(obs.curvature_ahead, 1e-4)),
+            np.sqrt(
+                np.minimum(A_LAT_MAX, PLAN_SHARE * mu_g) / np.maximum(obs.curvature_ahead, 1e-4)
+            ),
         )
         # drive no faster than the sensors can see: reaction distance + braking within range
+        # (firm braking, AEB_SHARE of the estimated friction, for an object appearing there)
         rng = np.maximum(obs.sensor_range - 5.0, 1.0)
-        v_vis = PLAN_DECEL * (-REACTION + np.sqrt(REACTION**2 + 2.0 * rng / PLAN_DECEL))
+        firm = np.minimum(PLAN_DECEL, AEB_SHARE * mu_g)
+        v_vis = firm * (-REACTION + np.sqrt(REACTION**2 + 2.0 * rng / firm))
+        dec = self.plan_decel
         v_des = np.maximum(np.minimum(v_des, v_vis), 1.0)
         ones = np.ones_like(v)
-        acc = idm_acceleration(
-            v, v_des, gap, v - v_lead, 1.2 * ones, 2.0 * ones, PLAN_DECEL * ones, 2.5 * ones
-        )
+        acc = idm_acceleration(v, v_des, gap, v - v_lead, 1.2 * ones, 2.0 * ones, dec, 2.5 * ones)
         closing = v - aeb_v
         ttc = np.where(closing > 0.1, aeb_gap / np.maximum(closing, 0.1), np.inf)
+        # the emergency brake fires once a stop at the estimated tyre limit needs all the time
+        # left, and no later than AEB_TTC
+        trigger = np.maximum(AEB_TTC, closing / (2.0 * AEB_SHARE * mu_g) + AEB_LATENCY)
         # AEB tests: the test driver holds the speed; only the emergency brake may intervene
         hold = np.clip(HOLD_GAIN * (self.info.set_speed - v), -2.0, 2.0)
         acc = np.where(self.info.hold_speed, hold, acc)
         # AEB brakes fully and holds the brake (it does not creep back into the obstacle)
         # until the threat has gone, e.g. the ego has steered past it; in AEB tests the
         # test driver does not drive on after the event
-        hold_on = self.aeb & ((ttc < AEB_RELEASE_TTC) | self.info.hold_speed)
-        self.aeb = (hold_on | (ttc < AEB_TTC)) & ((v > 0.1) | self.info.hold_speed)
+        release = trigger + (AEB_RELEASE_TTC - AEB_TTC)
+        hold_on = self.aeb & ((ttc < release) | self.info.hold_speed)
+        self.aeb = (hold_on | (ttc < trigger)) & ((v > 0.1) | self.info.hold_speed)
         acc = np.where(self.aeb, AEB_DECEL, np.clip(acc, -9.0, 2.0))
         # half-way through a lane change a car only blocking the old lane must not freeze
         # the ego: creep so that the steering can finish the change
@@ -258,7 +288,8 @@ class ReferenceADS:
         self.last_signal = np.where(np.isfinite(obs.signal_dist), self.last_signal, -1)
         state = self.last_signal
         dist = obs.signal_dist - 1.0
-        can_stop = obs.speed**2 < 2.0 * PLAN_DECEL * np.maximum(dist, 0.0)
+        firm = np.minimum(PLAN_DECEL, AEB_SHARE * friction_estimate(obs) * 9.81)
+        can_stop = obs.speed**2 < 2.0 * firm * np.maximum(dist, 0.0)
         stop = (state == RED) | ((state == AMBER) & can_stop) | ((state == -1) & (dist < 25.0))
         stop &= state != GREEN
         gap = np.where(stop & (dist > -0.5), np.maximum(dist, 0.1), 1e4)

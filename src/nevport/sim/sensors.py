@@ -63,6 +63,9 @@ class Observation:
     route_left: F64  # [m] to the end of the route
     lane_end_dist: F64  # [m] to the end of the current lane (lane drop, ramp); inf if none
     sensor_range: F64  # [m] current effective range (a system knows its own degradation)
+    precipitation: F64  # [mm/h] rain rate (water equivalent), as a rain sensor reads it
+    snowfall: B8  # the precipitation falls as snow (a camera tells flakes from drops)
+    visibility: F64  # [m] meteorological optical range, as a camera's contrast gives it
     radar_s: F64  # (B, M) [m] the radar's object list, same slots as obj_*
     radar_d: F64  # [m]
     radar_vs: F64  # [m/s]
@@ -104,6 +107,9 @@ class Perception:
             "noise_vel",
             "lane_noise",
             "radar_range",
+            "rain_mm_h",
+            "snowfall",
+            "mor",
         )
         self.w = {n: np.array([float(getattr(x, n)) for x in ws]) for n in names}
         self.keys = _splitmix(np.array(self.seeds, dtype=np.uint64) % np.uint64(2**63))
@@ -275,6 +281,9 @@ def _assemble(
             np.inf,
         ),
         sensor_range=np.full(s0.shape, PRIVILEGED_RANGE) if p.privileged else w["sensor_range"],
+        precipitation=w["rain_mm_h"],
+        snowfall=w["snowfall"] > 0.5,
+        visibility=w["mor"],
         radar_s=ds,  # filled by _with_radar
         radar_d=dd,
         radar_vs=vs,

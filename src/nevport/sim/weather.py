@@ -38,6 +38,7 @@ class Weather:
     headway_factor: float  # [-] multiplier on other traffic's time headway
     rain_mm_h: float = 0.0  # [mm/h] rain rate (water equivalent for snow); attenuates radar
     fog_lwc: float = 0.0  # [g/m^3] fog liquid water content; attenuates radar
+    snowfall: float = 0.0  # [-] 1 where the precipitation falls as snow
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.mu <= 1.2:
@@ -103,7 +104,9 @@ PRESETS: dict[str, Weather] = {
             "fog_200", 0.75, 200.0, 0.93, 0.20, 0.20, 0.10, math.inf, 0.88, 1.20, 0.0, _FOG_200M
         ),
         Weather("fog_50", 0.75, 50.0, 0.85, 0.30, 0.30, 0.20, math.inf, 0.75, 1.35, 0.0, _FOG_50M),
-        Weather("snow", 0.25, 800.0, 0.88, 0.30, 0.30, 0.25, math.inf, 0.85, 1.25, 2.0),
+        Weather(
+            "snow", 0.25, 800.0, 0.88, 0.30, 0.30, 0.25, math.inf, 0.85, 1.25, 2.0, snowfall=1.0
+        ),
         Weather("night", 0.85, _CLEAR_MOR, 0.95, 0.15, 0.15, 0.08, 60.0, 0.95, 1.05),
     )
 }
