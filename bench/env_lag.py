@@ -12,6 +12,8 @@ readings. Lag = the event's stored time (``env_events.created_at``) minus the mo
 enterprise's batch holding the completing reading was sent.
 
     .venv/bin/python bench/env_lag.py --enterprises 200 --facilities 10
+    NEVPORT_TEST_POSTGRES_URL=postgresql+psycopg://... \
+        .venv/bin/python bench/env_lag.py --postgres
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from pathlib import Path
 
 import httpx
 import stdnum.cn.uscc
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 from nevport.auth import service as auth
 from nevport.auth.roles import Role
@@ -183,16 +186,29 @@ def measured(database: Database, sent: dict[int, list[float]], live_from: float)
     return sorted(lags)
 
 
+def postgres_url() -> str:
+    """A fresh database on the server of NEVPORT_TEST_POSTGRES_URL."""
+    admin_url = os.environ["NEVPORT_TEST_POSTGRES_URL"]
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text('DROP DATABASE IF EXISTS "bench_envlag" WITH (FORCE)'))
+        c.execute(text('CREATE DATABASE "bench_envlag"'))
+    admin.dispose()
+    return make_url(admin_url).set(database="bench_envlag").render_as_string(hide_password=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=200)
     parser.add_argument("--facilities", type=int, default=10, help="per enterprise, even")
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--postgres", action="store_true", help="NEVPORT_TEST_POSTGRES_URL")
     args = parser.parse_args()
     n, f = args.enterprises, args.facilities
     data_dir = Path(tempfile.mkdtemp(prefix="nevport-envlag-"))
     secret = secrets.token_urlsafe(32)
-    settings = Settings(data_dir=data_dir, secret_key=secret)
+    url = postgres_url() if args.postgres else None
+    settings = Settings(data_dir=data_dir, secret_key=secret, database_url=url)
     database = Database(settings.resolved_database_url)
     t_setup = time.monotonic()
     firms = setup(database, n, f)
@@ -207,19 +223,21 @@ def main() -> None:
         "NEVPORT_COOKIE_SECURE": "false",
     }
     env_vars.pop("NEVPORT_DATABASE_URL", None)
+    if url:
+        env_vars["NEVPORT_DATABASE_URL"] = url
     cmd = [sys.executable, "-m", "nevport.cli", "serve", "--port", str(args.port)]
     server = start([*cmd, "--workers", "1"], env_vars, data_dir / "serve.log")
-    url = f"http://127.0.0.1:{args.port}"
+    base = f"http://127.0.0.1:{args.port}"
     load_before = os.getloadavg()
     try:
-        wait_healthy(url)
+        wait_healthy(base)
         t_warm = time.monotonic()
         in_history = sum(1 for i in range(n) if FALL_AT + i % FALLS + 5 < 0)
         while stored(database, "abnormal_stop") < in_history and time.monotonic() - t_warm < 600:
             time.sleep(0.2)
         warm_s = time.monotonic() - t_warm
         live_from = time.time()
-        sent, late_slots = post_live(url, firms, f, m0)
+        sent, late_slots = post_live(base, firms, f, m0)
         time.sleep(3)
     finally:
         stop(server)
@@ -230,6 +248,7 @@ def main() -> None:
         f"Python {platform.python_version()}",
         "load_avg_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "park": f"{n} enterprises x {f} facilities, one reading a minute per meter",
+        "database": "PostgreSQL" if url else "SQLite",
         "setup_s": round(setup_s, 1),
         "first_pass_s": round(warm_s, 1),
         "late_slots": late_slots,
