@@ -76,6 +76,28 @@ def test_a_reading_too_late_for_its_sample_is_dropped_not_reordered() -> None:
     assert np.isnan(missing).all()  # a sample nobody reported is all missing
 
 
+def test_the_clock_releases_silent_samples_and_a_held_value_stands_in_for_a_while() -> None:
+    assembler = TickAssembler(n=2, max_delay_s=120, step_s=60, hold_s=180)
+    assert assembler.push(0, 1, 7.0) == []
+    ((t0, first),) = assembler.push(0, 0, 5.0)  # every channel reported: released at once
+    assert (t0, first.tolist()) == (0, [5.0, 7.0])
+    assert assembler.push(60, 0, 6.0) == []  # channel 1 of sample 60 may still come
+    assert assembler.push(60, 0, 9.0) == []  # a second reading in a sample does not count
+    assert assembler.until(179) == []  # not two minutes past sample 60 yet
+    released = assembler.until(480)  # the clock alone: nobody reported after sample 60
+    assert [t for t, _ in released] == [60, 120, 180, 240, 300, 360]
+    values = np.array([v for _, v in released])
+    assert values[0].tolist() == [6.0, 7.0]  # channel 1 held from sample 0
+    assert values[1:3, 0].tolist() == [6.0, 6.0]  # held for hold_s after its reading
+    assert np.isnan(values[3:, 0]).all()  # then missing, never 0
+    assert np.isnan(values[2:, 1]).all()
+    assembler.push(420, 1, None)  # the device could not read: held as missing
+    ((t420, last),) = assembler.push(420, 0, 1.0)
+    assert t420 == 420
+    assert last[0] == 1.0
+    assert np.isnan(last[1])
+
+
 def test_engine_refuses_time_going_backwards() -> None:
     engine = Engine(PARK)
     engine.step(T0, np.zeros(4))
