@@ -102,3 +102,17 @@ def test_other_enterprises_channels_and_water_counters_are_refused(
         assert caught.value.field == "channel_id"
         with pytest.raises(InvalidInput, match="no time zone"):
             power_readings(session, plant.enterprise_id, [], T0.replace(tzinfo=None))
+
+
+def test_channels_are_read_each_from_its_own_cursor(database: Database, plant: Plant) -> None:
+    _store(database, plant, Quantity.active_power, ["1", "2", "3", "4"])
+    _store(database, plant, Quantity.active_energy_import, ["10", "11", "12", "13"])
+    cursors = {
+        plant.power_channel: to_us(T0 + 2 * timedelta(minutes=1)),  # a late one
+        plant.energy_channel: to_us(T0 - timedelta(days=1)),  # one that never saw any
+    }
+    with database.session() as session:
+        traces = power_readings_after(session, {plant.enterprise_id: cursors})
+    assert traces[plant.power_channel].watts.tolist() == [4.0]
+    # 1 kWh a minute is 60 kW, from the first reading's successor on
+    assert traces[plant.energy_channel].watts.tolist() == pytest.approx([60_000.0] * 3)

@@ -33,6 +33,7 @@ from nevport.errors import InvalidInput, NotFound
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
 W_PER_KWH_PER_S = 3_600_000.0  # [W] of 1 kWh spread over 1 s
+GROUP_US = 60_000_000  # [µs] channels whose cursors share a minute are read together
 POWER_COUNTERS = frozenset(
     {Quantity.active_energy_import, Quantity.active_energy_export, Quantity.pv_energy}
 )  # counters in kWh: their differences are power
@@ -87,7 +88,7 @@ def power_readings_after(
     owners = {cid: eid for eid, wanted in cursors.items() for cid in wanted}
     channels = _channels(session, owners)
     raw = Raw(session)
-    rows = _rows(raw, list(channels), from_us(min(after_of.values())), until)
+    rows = _rows(raw, _groups(after_of), until)
     out: dict[int, PowerTrace] = {}
     for cid, channel in channels.items():
         after = after_of[cid]
@@ -137,18 +138,32 @@ def _us(raw: Raw, value: Any) -> int:
     return (raw.from_ts(value) - EPOCH) // MICROSECOND
 
 
+def _groups(after_of: Mapping[int, int]) -> list[tuple[int, list[int]]]:
+    """Channels grouped by their cursor floored to the minute, each group read from its
+    earliest cursor: a few range scans in steady state, and a channel that stopped
+    reporting long ago does not make every other channel be read from then."""
+    groups: dict[int, list[int]] = {}
+    for cid, after in after_of.items():
+        groups.setdefault(after - after % GROUP_US, []).append(cid)
+    return [(min(after_of[c] for c in cids), sorted(cids)) for _, cids in sorted(groups.items())]
+
+
 def _rows(
-    raw: Raw, channel_ids: list[int], after: datetime, until: datetime | None
+    raw: Raw, groups: list[tuple[int, list[int]]], until: datetime | None
 ) -> dict[int, list[tuple[int, int | None]]]:
-    """Per channel, (µs, micro-value) of the readings in (after, until], in time order."""
-    if not channel_ids:
+    """Per channel, (µs, micro-value) of the readings after its group's cursor [µs] (and
+    at or before ``until``), in time order."""
+    if not groups:
         return {}
-    marks = ", ".join("?" for _ in channel_ids)  # placeholders only: values are bound
+    clauses, params = [], []
+    for after, channel_ids in groups:
+        marks = ", ".join("?" for _ in channel_ids)  # placeholders only: values are bound
+        clauses.append(f"(channel_id IN ({marks}) AND ts > ?)")
+        params += [*channel_ids, raw.ts(from_us(after))]
     text = (
         "SELECT channel_id, ts, value FROM energy_readings "  # noqa: S608
-        f"WHERE channel_id IN ({marks}) AND ts > ?"
+        f"WHERE ({' OR '.join(clauses)})"
     )
-    params: list[Any] = [*channel_ids, raw.ts(after)]
     if until is not None:
         text += " AND ts <= ?"
         params.append(raw.ts(until))
