@@ -4,6 +4,7 @@ signals."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from nevport.sim.runner import simulate
 from nevport.sim.scenario import find_scenario, load_scenario
 from nevport.sim.state import SimParams, SimState
 from nevport.sim.step import step
+from nevport.sim.traffic import FAR
 from nevport.sim.weather import get_weather
 
 HEAD = """\
@@ -309,3 +311,36 @@ def test_library_lead_turns_left_only_in_a_gap_of_the_critical_headway() -> None
         assert passed or (s[k, j] - HALF - FAR_EDGE) / v[k, j] >= t_c - 1.0
     assert v[:, 0].min() < 1.0  # the ego stopped behind it
     assert t[k] > 10.0
+
+
+ROUTE_AND_CROSSER = """\
+actors:
+  - {id: car, type: car, lane: 0, s: 110, speed_kmh: 40}
+  - {id: cross, type: car, speed_kmh: 40, start: walking, connection: "main:south>north",
+     approach: 90}
+"""
+
+
+@pytest.mark.parametrize("anticipate", [True, False])
+def test_route_traffic_waits_before_the_box_for_a_crossing_car_with_priority(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anticipate: bool
+) -> None:
+    # both would reach the conflict at about the same time; the crosser has priority
+    if not anticipate:
+        step_module = importlib.import_module("nevport.sim.step")
+        monkeypatch.setattr(step_module, "crossing_gap", lambda st, *_: np.full(st.s.shape, FAR))
+    states, params = _run(tmp_path, ROUTE_AND_CROSSER, 25.0)
+    assert params.links is not None
+    lane_in, lane_out = params.links.lane_in[0, 2, 0], params.links.lane_out[0, 2, 0]
+    s, v = _series(states, "s", 1), _series(states, "v", 1)
+    p = _series(states, "p", 2)
+    in_lane = (p + HALF > lane_in) & (p - HALF < lane_out)  # the crosser's body in lane 0
+    assert in_lane.any()
+    decel = (np.diff(v) / 0.05).min()
+    if anticipate:  # it slows early and never enters the box while the crosser is in its lane
+        assert np.all(s[in_lane] + HALF <= NEAR + 0.05)
+        assert decel > -2.0  # no harder than IDM's comfortable deceleration
+        assert s[-1] > 300.0
+    else:  # it drives into the box and brakes hard once the crosser is in its lane
+        assert (s[in_lane] + HALF > NEAR).any()
+        assert decel < -5.0

@@ -16,7 +16,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from nevport.sim import crosswalks
+from nevport.sim import anticipate, crosswalks
 from nevport.sim.expr import Expr
 from nevport.sim.junction import CONTROLS, gap_acceptance, oncoming_direction
 from nevport.sim.maps import KMH
@@ -332,6 +332,7 @@ def _links(actors: tuple[ActorSpec, ...], params: SimParams) -> Links | None:
     k = params.actors.path_s.shape[-1]
     v_turn = np.full((n, k), np.inf)
     crossing = np.full((n, len(zones)), np.inf)
+    lanes = np.full((n, len(params.road.lanes), 2), np.inf)
     for i, a in enumerate(actors, start=1):
         if (lk := a.link) is None:
             continue
@@ -343,6 +344,8 @@ def _links(actors: tuple[ActorSpec, ...], params: SimParams) -> Links | None:
         v_turn[i, : len(lk.v_turn)] = lk.v_turn
         ps, pd = params.actors.path_s[0, i], params.actors.path_d[0, i]  # constants
         crossing[i] = crosswalks.path_entries(zones, ps, pd)
+        width = float(params.actors.width[0, i])
+        lanes[i] = anticipate.lane_crossings(params.road, lk.junction, ps, pd, width)
     arr = np.array(rows, dtype=float).T  # (11, N)
 
     def col(k: int) -> F64:
@@ -363,4 +366,6 @@ def _links(actors: tuple[ActorSpec, ...], params: SimParams) -> Links | None:
         t_follow=col(8),
         oncoming=as_int[3],
         crossing=np.broadcast_to(crossing, (b, *crossing.shape)).copy(),
+        lane_in=np.broadcast_to(lanes[..., 0], (b, *lanes.shape[:2])).copy(),
+        lane_out=np.broadcast_to(lanes[..., 1], (b, *lanes.shape[:2])).copy(),
     )

@@ -138,9 +138,10 @@ def _crosswalk_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], g
 
 
 def traffic_accelerations(
-    state: SimState, params: SimParams, lane: I64, sig: I64
+    state: SimState, params: SimParams, lane: I64, sig: I64, hold: F64 | None = None
 ) -> tuple[F64, I64]:
-    """IDM acceleration [m/s^2] (B, N) of every actor and the lane each IDM actor heads for."""
+    """IDM acceleration [m/s^2] (B, N) of every actor and the lane each IDM actor heads for;
+    ``hold`` (B, N) [m] gaps to further standing obstacles (a junction box to wait at)."""
     road, ap = params.road, params.actors
     b, n = state.s.shape
     nl = len(road.lanes)
@@ -157,7 +158,8 @@ def traffic_accelerations(
     fi = np.arange(b * n)
     batch = np.repeat(np.arange(b), n)
     lane_f = np.where(lane < 0, nl, lane).ravel()
-    cap = _virtual_gap(state, params, lane, sig).ravel()
+    cap = _virtual_gap(state, params, lane, sig)
+    cap = (cap if hold is None else np.minimum(cap, hold)).ravel()
     lead, shift = index.own_leader(batch, lane_f)
     if params.exits is not None:  # off the lanes after exiting: no more route interaction
         lead = np.where((lane_f == nl) & params.exits.ravel(), -1, lead)

@@ -228,6 +228,18 @@ def _permissive(state: SimState, params: SimParams, cols: I64, sig: I64) -> tupl
     return open_ & busy, accept, to_yield
 
 
+def must_go(state: SimState, params: SimParams, cols: I64, sig: I64) -> B8:
+    """(B, M) connecting-lane vehicles that drive on into or through their box: started,
+    not yet out of it, and held neither by their line nor by a permissive wait."""
+    links, ap = params.links, params.actors
+    assert links is not None
+    dist, stop = _must_stop(state, params, cols, sig)
+    p, half = state.p[:, cols], 0.5 * ap.length[:, cols]
+    go = state.walking[:, cols] & (p - half < links.exit[:, cols]) & ~(stop & (dist > -1.0))
+    open_ = links.permissive[:, cols] & np.isnan(state.accepted_at[:, cols])
+    return np.asarray(go & ~open_)
+
+
 def _oncoming_paths(state: SimState, params: SimParams, cols: I64, sig: I64, horizon: F64) -> B8:
     """(B, M): a connecting-lane vehicle from the opposite approach of the same junction,
     going through or right with right of way, is in the box or reaches it within

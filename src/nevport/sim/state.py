@@ -104,6 +104,8 @@ class Links:
     t_follow: F64  # [s] follow-up headway between permissive turners of one approach
     oncoming: I64  # direction (+1 with s, -1 against) of oncoming route traffic; 0 none
     crossing: F64  # (B, N, C) [m] path length where the path enters each crosswalk; inf none
+    lane_in: F64  # (B, N, L) [m] path length where the body starts to cross each route lane
+    lane_out: F64  # (B, N, L) [m] and where it has left it (in the box); inf: no crossing
 
 
 @dataclass(frozen=True)

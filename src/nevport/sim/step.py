@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from nevport.sim.anticipate import crossing_gap
 from nevport.sim.dynamics import bicycle_step
 from nevport.sim.flow import traffic_accelerations
 from nevport.sim.geometry import boxes_overlap, wrap_delta
@@ -42,7 +43,8 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
     state = apply_storyboard(state, params)
     lane = params.road.lane_of(state.d)
     sig = signal_states(state, params)
-    a_tr, lane_tgt = traffic_accelerations(state, params, lane, sig)
+    hold = crossing_gap(state, params, lane, sig) if params.links is not None else None
+    a_tr, lane_tgt = traffic_accelerations(state, params, lane, sig, hold)
     is_idm = params.actors.ctrl == IDM
     s, d, v, psi, a = _road_actors(state, params, a_tr, lane_tgt, is_idm)
     a_path = path_accelerations(state, params, sig) if params.links is not None else None
