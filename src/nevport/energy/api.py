@@ -56,7 +56,7 @@ def ingest_readings(
     except BatchRefused as exc:
         return JSONResponse(
             {"detail": str(exc), "errors": [e.model_dump() for e in exc.errors]},
-            status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status_code=422,  # Unprocessable Content (RFC 9110)
         )
 
 
