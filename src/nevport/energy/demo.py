@@ -39,6 +39,7 @@ METERS = (
 # A virtual meter: what the incomer supplies beyond the metered feeders (lighting,
 # offices, losses), computed from the others and never polled.
 REST = ("REST", "其他负荷（计算）", "IN - W1 - W2 - L1 - E1")
+INSTALLED = datetime(2024, 1, 1, tzinfo=UTC)  # demo meters' installation date
 GROUP = len(METERS)  # simulator --group: one incomer and its feeders per enterprise
 POLL_S = 2.0  # [s] demo poll interval: live enough, light on a laptop
 STOP_WAIT_S = 5.0  # [s] for a child to stop after SIGTERM before it is killed
@@ -51,43 +52,39 @@ def ensure_meters(session: Session, enterprise_id: int) -> None:
     codes = set(
         session.scalars(select(Meter.code).where(Meter.enterprise_id == enterprise_id)).all()
     )
-    quantities = sorted({r.quantity for r in modbus.load_map("sdm630").registers if r.quantity})
-    for code, name, level in METERS:
-        if code in codes:
-            continue
-        service.create_meter(
-            session,
-            enterprise_id,
-            MeterCreate(
-                code=code,
-                name=name,
-                level=level,
-                parent_code=None if level is MeterLevel.incomer else "IN",
-                protocol="modbus",
-                register_map="sdm630",
-                installed_at=datetime(2024, 1, 1, tzinfo=UTC),
-                channels=[ChannelCreate(quantity=q) for q in quantities],
-            ),
+    polled = sorted({r.quantity for r in modbus.load_map("sdm630").registers if r.quantity})
+    rest_code, rest_name, formula = REST
+    wanted = [
+        MeterCreate(
+            code=code,
+            name=name,
+            level=level,
+            parent_code=None if level is MeterLevel.incomer else "IN",
+            protocol="modbus",
+            register_map="sdm630",
+            installed_at=INSTALLED,
+            channels=[ChannelCreate(quantity=q) for q in polled],
         )
-    code, name, formula = REST
-    if code not in codes:
-        service.create_meter(
-            session,
-            enterprise_id,
-            MeterCreate(
-                code=code,
-                name=name,
-                level=MeterLevel.virtual,
-                parent_code="IN",
-                protocol="virtual",
-                formula=formula,
-                installed_at=datetime(2024, 1, 1, tzinfo=UTC),
-                channels=[
-                    ChannelCreate(quantity=q)
-                    for q in (Quantity.active_energy_import, Quantity.active_power)
-                ],
-            ),
+        for code, name, level in METERS
+    ]
+    wanted.append(
+        MeterCreate(
+            code=rest_code,
+            name=rest_name,
+            level=MeterLevel.virtual,
+            parent_code="IN",
+            protocol="virtual",
+            formula=formula,
+            installed_at=INSTALLED,
+            channels=[
+                ChannelCreate(quantity=q)
+                for q in (Quantity.active_energy_import, Quantity.active_power)
+            ],
         )
+    )
+    for meter in wanted:
+        if meter.code not in codes:
+            service.create_meter(session, enterprise_id, meter)
 
 
 def write_site(
