@@ -152,7 +152,9 @@ def test_arc_geometry_turns_by_length_over_radius() -> None:
     assert float(h[0]) == pytest.approx(np.pi / 2, abs=1e-3)
 
 
-@pytest.mark.parametrize("name", ["urban_left_turn", "highway_work_zone", "urban_signal"])
+@pytest.mark.parametrize(
+    "name", ["urban_left_turn", "highway_work_zone", "urban_signal", "urban_crossroads"]
+)
 def test_plot_helper_draws_every_lane_boundary_and_feature(name: str) -> None:
     from xml.etree import ElementTree as ET
 
@@ -162,6 +164,7 @@ def test_plot_helper_draws_every_lane_boundary_and_feature(name: str) -> None:
     svg = ET.fromstring(map_svg(road))
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     features = len(road.signals) + len(road.stop_signs) + len(road.crosswalks)
+    features += sum(1 for j in road.junctions for a in j.arms if a.crosswalk > 0)
     arms = 3 * sum(len(j.arms) for j in road.junctions)  # two edges and a centre line each
     assert len(lines) == len(road.lanes) + 1 + features + len(road.obstacles) + arms
 

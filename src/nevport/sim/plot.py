@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from nevport.sim.crosswalks import zones
 from nevport.sim.road import Road
 
 F64 = NDArray[np.float64]
@@ -76,6 +77,12 @@ def map_svg(
     for s_mark, colour in marks:
         x, y, _ = road.to_world(np.full(2, s_mark), across)
         lines.append((x, y, "", colour))
+    z = zones(road)
+    for k in range(len(road.crosswalks), len(z)):  # arms' crosswalks: their crossing line
+        if lo <= z.s[k] <= hi:
+            u = np.array([-1.0, 1.0]) * z.half_len[k]
+            x, y, _ = road.to_world(z.s[k] + u * z.ax_s[k], z.d[k] + u * z.ax_d[k])
+            lines.append((x, y, ' stroke-width="3"', "#2980b9"))
     for ob in (o for o in road.obstacles if lo <= o.s <= hi):
         x, y, _ = road.to_world(
             np.array([ob.s - ob.length / 2, ob.s + ob.length / 2]), np.full(2, ob.d)
