@@ -344,3 +344,18 @@ def test_route_traffic_waits_before_the_box_for_a_crossing_car_with_priority(
     else:  # it drives into the box and brakes hard once the crosser is in its lane
         assert (s[in_lane] + HALF > NEAR).any()
         assert decel < -5.0
+
+
+def test_library_lead_slows_before_the_box_for_the_crossing_car() -> None:
+    rec, params = _library("ur_lead_yields_crossing")
+    assert params.links is not None
+    lane_in = params.links.lane_in[0, 2, 0]
+    assert np.isfinite(lane_in)
+    s, v, d = (rec.stacked(n)[:, 0] for n in ("s", "v", "d"))
+    # the crosser's body overlaps lane 0 (d from 0 to 3.5 m, plus half its width)
+    in_lane = (d[:, 2] > -0.925) & (d[:, 2] < 3.5 + 0.925) & (np.abs(s[:, 2] - 200.0) < 7.0)
+    assert in_lane.any()
+    assert np.all(s[in_lane, 1] + HALF <= NEAR + 0.05)  # the lead stayed out of the box
+    assert v[:, 1].min() < 6.0  # it had to slow for it ...
+    assert (np.diff(v[:, 1]) / 0.05).min() > -2.0  # ... but never braked hard
+    assert rec.stacked("s")[-1, 0, 0] > 300.0
