@@ -58,7 +58,7 @@ sys.path.insert(0, str(HERE))
 from api_latency import start, stop, wait_healthy  # noqa: E402
 
 PRODUCTION_W, TREATMENT_W, FALLEN_W = 20_000, 10_000, 100  # [W]
-HISTORY_MIN = 15  # minutes stored before the server starts
+HISTORY_MIN = 15  # minutes stored before the server starts (--history)
 FALLS = 5  # the falls are spread over this many minutes
 FALL_AT = -8  # [min from the live start] the first fall: its treatment_off completes at +2
 
@@ -140,12 +140,13 @@ def setup(database: Database, n: int, facilities: int) -> list[tuple[int, str]]:
 
 
 def history(
-    database: Database, firms: list[tuple[int, str]], facilities: int, m0: datetime
+    database: Database, firms: list[tuple[int, str]], facilities: int, m0: datetime, minutes: int
 ) -> None:
+    """``minutes`` of readings before ``m0`` (stamped ahead of the clock: ``now=m0``)."""
     for i, (eid, _) in enumerate(firms):
-        rows = [r for m in range(-HISTORY_MIN, 0) for r in batch(i, facilities, m, m0)]
+        rows = [r for m in range(-minutes, 0) for r in batch(i, facilities, m, m0)]
         with database.session() as session:
-            ingest(session, eid, rows, zone=SITE_ZONE)
+            ingest(session, eid, rows, zone=SITE_ZONE, now=m0)
 
 
 def stored(database: Database, rule: str) -> int:
@@ -203,6 +204,9 @@ def main() -> None:
     parser.add_argument("--facilities", type=int, default=10, help="per enterprise, even")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--postgres", action="store_true", help="NEVPORT_TEST_POSTGRES_URL")
+    parser.add_argument(
+        "--history", type=int, default=HISTORY_MIN, help="minutes stored before the start"
+    )
     args = parser.parse_args()
     n, f = args.enterprises, args.facilities
     data_dir = Path(tempfile.mkdtemp(prefix="nevport-envlag-"))
@@ -213,9 +217,11 @@ def main() -> None:
     t_setup = time.monotonic()
     firms = setup(database, n, f)
     setup_s = time.monotonic() - t_setup
-    # The live start: two minutes on, time for the server's first pass over the history.
-    m0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=2)
-    history(database, firms, f, m0)
+    # The live start: time to store the history and for the server's first pass over it
+    # (about a minute per 4 hours of history here).
+    ahead = timedelta(minutes=2 + args.history // 240)
+    m0 = datetime.now(UTC).replace(second=0, microsecond=0) + ahead
+    history(database, firms, f, m0, args.history)
     env_vars = {
         **os.environ,
         "NEVPORT_DATA_DIR": str(data_dir),
@@ -249,6 +255,7 @@ def main() -> None:
         "load_avg_1m_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "park": f"{n} enterprises x {f} facilities, one reading a minute per meter",
         "database": "PostgreSQL" if url else "SQLite",
+        "history_min": args.history,
         "setup_s": round(setup_s, 1),
         "first_pass_s": round(warm_s, 1),
         "late_slots": late_slots,

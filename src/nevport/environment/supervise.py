@@ -223,6 +223,9 @@ class Supervisor:
                 self.runs.pop(enterprise_id, None)
                 continue
             self.runs[enterprise_id] = run
+            # One enterprise at a time: a park-wide re-read after a restart must not hold
+            # the database's write lock (SQLite: one writer) away from ingest meanwhile.
+            session.commit()
         return created
 
 
