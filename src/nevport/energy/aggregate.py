@@ -6,7 +6,8 @@ rewrites only the buckets those readings can change: from the quarter of the
 reading after it, then the hours and local days that contain them
 (docs/energy/counters.md). It does so for all channels of a batch at once: a fixed
 number of statements per batch, whatever the number of channels; hours and days are
-summed from the stored quarters by the database.
+summed from the stored quarters by the database. Readings appended to a settled, rising
+counter are added to the stored quarters instead (``nevport.energy.incremental``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from nevport.energy import incremental
 from nevport.energy.counters import Breakpoint, CounterSpec, Flag, Sample, increments
 from nevport.energy.intervals import (
     QUARTER,
@@ -50,30 +53,55 @@ CHUNK = 2000  # [channels] per statement: keeps bound parameters under SQLite's 
 
 @dataclass(frozen=True)
 class Span:
-    """Newly stored readings of one channel: earliest and latest time, how many."""
+    """Newly stored readings of one channel: earliest and latest time, how many, and the
+    readings themselves when the caller has them, sorted by time (then a batch appended
+    to a rising counter is added to its quarters without re-reading them)."""
 
     lo: datetime
     hi: datetime
     count: int = 0
+    readings: tuple[incremental.Reading, ...] | None = None
+
+
+def span_of(raw: Raw, stored: list[tuple[Any, int | None]], cache: dict[Any, int]) -> Span:
+    """The Span of one channel's new (driver time, value [micro-units]) readings.
+
+    ``cache`` maps driver times to Unix time [us]: meters of a site report on the same
+    clock ticks, so a batch holds few distinct instants.
+    """
+    stored.sort(key=lambda row: row[0])  # stored text (fixed width), timestamptz: by time
+    readings = []
+    for ts, value in stored:
+        us = cache.get(ts)
+        if us is None:
+            us = cache[ts] = incremental.us_of(raw.from_ts(ts))
+        readings.append((us, value))
+    lo, hi = UNIX + readings[0][0] * TINY, UNIX + readings[-1][0] * TINY
+    return Span(lo, hi, len(readings), tuple(readings))
 
 
 def _values(raw: Raw, rows: Sequence[tuple[Any, ...]], kinds: str) -> tuple[str, list[Any]]:
-    """``VALUES (...), ...`` over ``rows``; ``kinds`` has i (integer) or t (time) per column."""
-    cast = {"i": "CAST(? AS integer)", "t": "CAST(? AS timestamptz)"}
+    """``VALUES (...), ...`` over ``rows``; ``kinds`` has i (integer), s (text) or t (time)
+    per column."""
+    cast = {"i": "CAST(? AS integer)", "s": "CAST(? AS varchar)", "t": "CAST(? AS timestamptz)"}
     one = "(" + ", ".join("?" if raw.sqlite else cast[k] for k in kinds) + ")"
     params = [raw.ts(v) if k == "t" else v for row in rows for v, k in zip(row, kinds, strict=True)]
     return "VALUES " + ", ".join([one] * len(rows)), params
 
 
 def _kth(direction: str, col: str, *, good_only: bool) -> str:
-    """The K-th reading before/after ``s.{col}``, or the farthest one when fewer exist."""
+    """The K-th known reading before/after ``s.{col}`` (a failed read moves no counter:
+    it does not count); when fewer exist, the first known one before, or the last one
+    of any kind after (the end of the history, as a recompute of all of it ends)."""
     cmp, order, agg = ("<", "DESC", "min") if direction == "before" else (">", "ASC", "max")
-    good = f" AND (r.flags & {SUSPECT}) = 0" if good_only else ""
-    where = f"r.channel_id = s.cid AND r.ts {cmp} s.{col}{good}"
+    good = " AND r.value IS NOT NULL"
+    good += f" AND (r.flags & {SUSPECT}) = 0" if good_only else ""
+    where = f"r.channel_id = s.cid AND r.ts {cmp} s.{col}"
+    farthest = where + good if direction == "before" else where
     return (
-        f"COALESCE((SELECT r.ts FROM energy_readings r WHERE {where} "  # noqa: S608
+        f"COALESCE((SELECT r.ts FROM energy_readings r WHERE {where}{good} "  # noqa: S608
         f"ORDER BY r.ts {order} LIMIT 1 OFFSET {K - 1}), "
-        f"(SELECT {agg}(r.ts) FROM energy_readings r WHERE {where}))"
+        f"(SELECT {agg}(r.ts) FROM energy_readings r WHERE {farthest}))"
     )
 
 
@@ -102,7 +130,8 @@ def _bounds(
         rows = raw.run(
             f"WITH s(cid, lo, hi) AS ({values}) SELECT s.cid, "  # noqa: S608
             f"{_kth('before', 'lo', good_only=True)}, "
-            "(SELECT min(r.ts) FROM energy_readings r WHERE r.channel_id = s.cid AND r.ts > s.hi) "
+            "(SELECT min(r.ts) FROM energy_readings r WHERE r.channel_id = s.cid AND r.ts > s.hi "
+            "AND r.value IS NOT NULL) "
             "FROM s",
             params,
         )
@@ -122,11 +151,7 @@ def _samples(
     The database turns times into integers: parsing 10^5 timestamps a second in Python
     would cost more than everything else here.
     """
-    unix_us = (
-        "CAST(strftime('%s', r.ts) AS INTEGER) * 1000000 + CAST(substr(r.ts, 21, 6) AS INTEGER)"
-        if raw.sqlite
-        else "CAST(extract(epoch FROM r.ts) * 1000000 AS bigint)"
-    )
+    unix_us = incremental.unix_us(raw, "r.ts")
     out: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
     ids = list(bounds)
     for n in range(0, len(ids), CHUNK):
@@ -143,11 +168,59 @@ def _samples(
     return out
 
 
+def _rising(known: list[tuple[int, int]], changes: list[int]) -> bool:
+    """``K`` known readings whose values do not fall, no configuration change (Unix time
+    [us]) among them: the last one is a settled base."""
+    return (
+        len(known) == K
+        and all(a[1] <= b[1] for a, b in pairwise(known))
+        and not any(known[0][0] <= at <= known[-1][0] for at in changes)
+    )
+
+
+def _widen(
+    raw: Raw,
+    channels: dict[int, Channel],
+    bounds: dict[int, tuple[datetime, datetime, datetime, datetime]],
+    samples: dict[int, list[tuple[int, int | None]]],
+) -> None:
+    """Read the whole history of channels whose window does not settle the counter.
+
+    A window gives the quarters from ``r_lo`` to ``r_hi`` the full history would give when
+    its first ``K`` known readings (before ``r_lo``) and its last ``K`` (the last one at or
+    after ``r_hi`` + 15 min) do not fall: whatever came before or after, the counter is then
+    at those readings' values. A failed or backward read, or a configuration change, where
+    the window ends or begins breaks that (the increment over it, or its verdict, lies
+    outside, and so may quarters it changes); such a channel is recomputed from its first
+    known reading to its last reading, all its quarters rewritten.
+    """
+    whole = {}
+    for cid, (_, last, r_lo, r_hi) in bounds.items():
+        known = [(us, v) for us, v in samples.get(cid, []) if v is not None]
+        head, tail = known[:K], known[-K:]
+        changes = [incremental.us_of(row.effective_from) for row in channels[cid].history]
+        head_ok = _rising(head, changes) and UNIX + head[-1][0] * TINY < r_lo
+        tail_ok = last == FAR or (
+            _rising(tail, changes) and UNIX + tail[-1][0] * TINY >= r_hi + QUARTER
+        )
+        if not (head_ok and tail_ok):
+            whole[cid] = (UNIX, FAR, r_lo, r_hi)
+    if not whole:
+        return
+    for cid, rows in _samples(raw, whole).items():
+        samples[cid] = rows
+        start = quarter_of(UNIX + next((us for us, v in rows if v is not None), rows[0][0]) * TINY)
+        end = closing_quarter(UNIX + rows[-1][0] * TINY)
+        _, _, r_lo, r_hi = bounds[cid]
+        bounds[cid] = (start, FAR, min(r_lo, start), max(r_hi, end))
+
+
 def _spec_and_breaks(channel: Channel, since: datetime) -> tuple[CounterSpec, list[Breakpoint]]:
     multiplier = Decimal(1)
     breaks = []
     modulus = channel.modulus or DEFAULT_SPEC.modulus
-    for row in channel.history:
+    # sorted here: a change just appended to the loaded history may be older than others
+    for row in sorted(channel.history, key=lambda row: row.effective_from):
         if row.effective_from <= since:
             multiplier = row.multiplier
         elif row.kind != "installed":
@@ -191,53 +264,75 @@ def _after(at: datetime, res: Resolution, zone: ZoneInfo) -> datetime:
     return local_floor(at + timedelta(hours=30), res, zone)  # next local midnight
 
 
-def _roll_up(
-    raw: Raw, ranges: dict[int, tuple[datetime, datetime]], res: Resolution, zone: ZoneInfo
-) -> None:
-    """Rewrite hours or days over ``ranges`` as sums of their stored quarters."""
-    buckets = [
-        (cid, start, _after(start, res, zone))
-        for cid, (lo, hi) in ranges.items()
-        for start in _buckets(lo, hi, res, zone)
-    ]
-    bits = [int(f) for f in Flag if f]
-    flag_cols = ", ".join(f"max(q.flags & {b})" for b in bits)
-    rows_out = []
-    for n in range(0, len(buckets), CHUNK):
-        chunk = [(i, *b) for i, b in enumerate(buckets[n : n + CHUNK], start=n)]
-        values, params = _values(raw, chunk, "iitt")
-        rows = raw.run(
-            f"WITH b(i, cid, s, e) AS ({values}) SELECT b.i, count(*), count(q.value), "  # noqa: S608
-            f"sum(q.value), {flag_cols} FROM b JOIN energy_intervals q ON q.channel_id = b.cid "
-            f"AND q.resolution = '{Resolution.quarter.value}' AND q.start >= b.s "
-            "AND q.start < b.e GROUP BY b.i",
-            params,
-        )
-        for i, count, known, total, *flags in rows:
-            cid, start, _ = buckets[i]
-            flag = sum(flags)
-            if count < _quarters_in(start, res, zone):
-                flag |= int(Flag.MISSING)
-            value = int(total) if known else None
-            rows_out.append((cid, res.value, raw.ts(start), value, flag))
+def _roll_up(raw: Raw, ranges: dict[int, tuple[datetime, datetime]], zone: ZoneInfo) -> None:
+    """Rewrite the hours and days over ``ranges`` as sums of their stored quarters.
+
+    The database sums and writes them (one DELETE per channel and resolution, one INSERT
+    ... SELECT per ``CHUNK`` buckets); a bucket without any quarter is not written.
+    """
+    starts: dict[tuple[datetime, datetime, Resolution], list[datetime]] = {}
+    buckets: list[tuple[Any, ...]] = []
+    deletes: list[tuple[Any, ...]] = []
+    for res in (Resolution.hour, Resolution.day):
+        for cid, (lo, hi) in ranges.items():
+            key = (lo, hi, res)  # channels of a batch mostly share their range
+            if key not in starts:
+                starts[key] = _buckets(lo, hi, res, zone)
+            if not starts[key]:
+                continue
+            deletes.append((cid, res.value, raw.ts(starts[key][0]), raw.ts(starts[key][-1])))
+            buckets.extend(
+                (cid, res.value, at, _after(at, res, zone), _quarters_in(at, res, zone))
+                for at in starts[key]
+            )
     raw.many(
         "DELETE FROM energy_intervals WHERE channel_id = ? AND resolution = ? "
         "AND start >= ? AND start <= ?",
-        [
-            (cid, res.value, raw.ts(local_floor(lo, res, zone)), raw.ts(local_floor(hi, res, zone)))
-            for cid, (lo, hi) in ranges.items()
-        ],
+        deletes,
     )
-    raw.many(
-        "INSERT INTO energy_intervals (channel_id, resolution, start, value, flags) "
-        "VALUES (?, ?, ?, ?, ?)",
-        rows_out,
-    )
+    flags = " + ".join(f"max(q.flags & {int(f)})" for f in Flag if f)
+    for n in range(0, len(buckets), CHUNK):
+        values, params = _values(raw, buckets[n : n + CHUNK], "istti")
+        raw.run(
+            "INSERT INTO energy_intervals (channel_id, resolution, start, value, flags) "  # noqa: S608
+            f"WITH b(cid, res, s, e, n) AS ({values}) SELECT b.cid, b.res, b.s, sum(q.value), "
+            f"({flags}) | (CASE WHEN count(*) < b.n THEN {int(Flag.MISSING)} ELSE 0 END) "
+            "FROM b JOIN energy_intervals q ON q.channel_id = b.cid "
+            f"AND q.resolution = '{Resolution.quarter.value}' AND q.start >= b.s "
+            "AND q.start < b.e GROUP BY b.cid, b.res, b.s, b.n",
+            params,
+        )
 
 
-def recompute_many(session: Session, spans: dict[int, Span], zone: ZoneInfo) -> None:
-    """Rewrite the intervals that readings stored in each channel's span can affect."""
-    raw = Raw(session)
+def _append(raw: Raw, spans: dict[int, Span]) -> dict[int, tuple[datetime, datetime] | None]:
+    """Add the batches appended to settled, rising counters to their stored quarters;
+    per channel so done, the first and last quarter changed (None: none changed)."""
+    tails = incremental.tails(
+        raw, {cid: span.lo for cid, span in spans.items() if span.readings is not None}
+    )
+    configs = incremental.configs(raw, list(tails))
+    done: dict[int, tuple[datetime, datetime] | None] = {}
+    rows: list[tuple[Any, ...]] = []
+    for cid, tail in tails.items():
+        span = spans[cid]
+        assert span.readings is not None
+        if tail.at_or_after != span.count:
+            continue  # stored readings among or after the new ones: late data
+        multiplier = incremental.multiplier_if_settled(configs[cid], tail)
+        if multiplier is None:
+            continue
+        added = incremental.quarter_rows(cid, tail, span.readings, multiplier, raw)
+        if added is not None:
+            rows.extend(added[0])
+            done[cid] = added[1]
+    incremental.add_quarters(raw, rows)
+    return done
+
+
+def _recompute(
+    session: Session, raw: Raw, spans: dict[int, Span]
+) -> dict[int, tuple[datetime, datetime]]:
+    """Recompute the quarters over each channel's window; the first and last rewritten."""
     channels = {
         c.id: c
         for c in session.scalars(
@@ -246,6 +341,7 @@ def recompute_many(session: Session, spans: dict[int, Span], zone: ZoneInfo) -> 
     }
     bounds = _bounds(raw, spans)
     samples = _samples(raw, bounds)
+    _widen(raw, channels, bounds, samples)
     q = Resolution.quarter.value
     deletes: list[tuple[Any, ...]] = []
     inserts: list[tuple[Any, ...]] = []
@@ -272,9 +368,18 @@ def recompute_many(session: Session, spans: dict[int, Span], zone: ZoneInfo) -> 
     raw.many(
         "UPDATE energy_readings SET flags = flags | ? WHERE channel_id = ? AND ts = ?", suspects
     )
-    ranges = {cid: (b[2], b[3]) for cid, b in bounds.items()}
-    for res in (Resolution.hour, Resolution.day):
-        _roll_up(raw, ranges, res, zone)
+    return {cid: (b[2], b[3]) for cid, b in bounds.items()}
+
+
+def recompute_many(session: Session, spans: dict[int, Span], zone: ZoneInfo) -> None:
+    """Rewrite the intervals that readings stored in each channel's span can affect."""
+    raw = Raw(session)
+    appended = _append(raw, spans)
+    ranges = {cid: r for cid, r in appended.items() if r is not None}
+    rest = {cid: span for cid, span in spans.items() if cid not in appended}
+    if rest:
+        ranges.update(_recompute(session, raw, rest))
+    _roll_up(raw, ranges, zone)
 
 
 def recompute(

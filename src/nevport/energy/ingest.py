@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nevport.energy.aggregate import Span, recompute_many
+from nevport.energy.aggregate import Span, recompute_many, span_of
 from nevport.energy.models import Channel, Meter, MeterLevel
 from nevport.energy.quantities import to_stored
 from nevport.energy.rawdb import Raw
@@ -129,7 +129,7 @@ class _Times:
 
 
 def _insert_new(raw: Raw, rows: dict[tuple[int, Any], int | None]) -> dict[int, Span]:
-    """Insert what is not stored yet; the time span of the new rows of each channel.
+    """Insert what is not stored yet; the new rows of each channel and their time span.
 
     ``rows`` maps (channel, driver time) to the micro-value. A batch of only new
     readings is written once, in bulk; one holding replays goes to a staging table in
@@ -147,18 +147,11 @@ def _insert_new(raw: Raw, rows: dict[tuple[int, Any], int | None]) -> dict[int, 
             "SELECT channel_id, ts, value, 0 FROM energy_staging WHERE true "
             "ON CONFLICT (channel_id, ts) DO NOTHING RETURNING channel_id, ts"
         )
-    lo: dict[int, Any] = {}
-    hi: dict[int, Any] = {}
-    count: dict[int, int] = defaultdict(int)
-    for cid, ts in new:  # stored text (fixed width) and timestamptz both order by time
-        if cid not in lo:
-            lo[cid] = hi[cid] = ts
-        elif ts < lo[cid]:
-            lo[cid] = ts
-        elif ts > hi[cid]:
-            hi[cid] = ts
-        count[cid] += 1
-    return {cid: Span(raw.from_ts(lo[cid]), raw.from_ts(hi[cid]), count[cid]) for cid in lo}
+    by_channel: dict[int, list[tuple[Any, int | None]]] = defaultdict(list)
+    for cid, ts in new:
+        by_channel[cid].append((ts, rows[(cid, ts)]))
+    cache: dict[Any, int] = {}
+    return {cid: span_of(raw, stored, cache) for cid, stored in by_channel.items()}
 
 
 def ingest(
