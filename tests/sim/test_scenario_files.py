@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from nevport.sim.build import variant_count
 from nevport.sim.campaign import suite_ids
 from nevport.sim.cli import app
-from nevport.sim.errors import SchemaError
+from nevport.sim.errors import SchemaError, UnknownNameError
 from nevport.sim.maps import available_maps, load_map
 from nevport.sim.runner import run_variants
 from nevport.sim.scenario import library, load_scenario
@@ -106,6 +106,20 @@ def test_library_size_and_coverage() -> None:
     assert all(any(t.startswith("gbt41798-6.") for t in s.tags) for s in lib.values())
     assert len(suite_ids("euroncap")) == 6
     assert len(suite_ids("r157")) == 3
+
+
+def test_gbt41798_clause_suites_follow_the_tags() -> None:
+    """Each clause family is a suite of the scenarios tagged with it; 6.1-6.5 are covered,
+    6.6-6.8 (parking, takeover, minimal risk) have no scenario in part 1."""
+    tags = {sid: load_scenario(p).tags for sid, p in library().items()}
+    for i in range(1, 9):
+        clause = f"gbt41798-6.{i}"
+        assert suite_ids(clause) == [sid for sid, t in tags.items() if clause in t]
+        assert bool(suite_ids(clause)) == (i <= 5)
+    assert "ncap_cpna" in suite_ids("gbt41798-6.3")
+    assert "ur_signal_red" in suite_ids("gbt41798-6.1")
+    with pytest.raises(UnknownNameError, match=r"gbt41798-6\.1 \.\.\. gbt41798-6\.8"):
+        suite_ids("gbt41798-6.9")
 
 
 def test_ncap_grids_follow_the_protocol_sizes() -> None:

@@ -20,12 +20,18 @@ from nevport.sim.scenario import Scenario, find_scenario, library, load_scenario
 from nevport.sim.weather import PRESETS, parse_weather
 
 SUITES = ("library", "urban", "highway", "euroncap", "r157", "all")
+# GB/T 41798-2022 clause families 6.1-6.8 (docs/sim/suites.md): a suite each, by tag
+CLAUSES = tuple(f"gbt41798-6.{i}" for i in range(1, 9))
 
 
 def suite_ids(name: str) -> list[str]:
-    """Scenario ids of a named suite; 'library' is every scenario outside the protocol suites."""
+    """Scenario ids of a named suite; 'library' is every scenario outside the protocol suites,
+    ``gbt41798-6.x`` every scenario (protocol ones included) tagged with that clause."""
+    if name in CLAUSES:
+        return [sid for sid, path in library().items() if name in load_scenario(path).tags]
     if name not in SUITES:
-        raise UnknownNameError(f"unknown suite {name!r}; known: {', '.join(SUITES)}")
+        known = ", ".join((*SUITES, "gbt41798-6.1 ... gbt41798-6.8"))
+        raise UnknownNameError(f"unknown suite {name!r}; known: {known}")
     ids = []
     for sid, path in library().items():
         scn = load_scenario(path)

@@ -116,7 +116,8 @@ def run(
 def campaign_cmd(
     scenarios: Annotated[list[str] | None, typer.Argument(help="Scenario ids or files.")] = None,
     suite: Annotated[
-        str | None, typer.Option(help="library, urban, highway, euroncap, r157, all")
+        str | None,
+        typer.Option(help="library, urban, highway, euroncap, r157, all, or gbt41798-6.1 to 6.8"),
     ] = None,
     weather: Annotated[
         str | None, typer.Option(help="all, or a comma list; default: each scenario's own set.")
