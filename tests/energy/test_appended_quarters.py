@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
+from threading import Thread
 from typing import Any
 
 import pytest
@@ -28,8 +29,10 @@ from nevport.energy.models import Channel, ConfigKind, EnergyInterval, MeterLeve
 from nevport.energy.quantities import Quantity
 from nevport.energy.rawdb import Raw
 from nevport.energy.schemas import ChannelCreate, ConfigChange, MeterCreate, ReadingIn
-from nevport.park.models import Enterprise
+from nevport.park.models import Enterprise, Sector
 
+from ..conftest import _empty_postgres
+from ..factories import valid_credit_code
 from .conftest import INSTALLED, SHANGHAI
 
 NOW = datetime(2025, 6, 12, 4, 0, tzinfo=UTC)
@@ -159,12 +162,9 @@ def _from_scratch(database: Database, channel_id: int) -> list[tuple[Any, ...]]:
     return _intervals(database, channel_id)
 
 
-@pytest.fixture
-def new_meter(
-    database: Database, make_enterprise: Callable[..., Enterprise]
+def _meter_maker(
+    database: Database, enterprise_id: int
 ) -> Callable[[Decimal], tuple[int, int, str]]:
-    """A fresh counter meter per call: (enterprise id, channel id, meter code)."""
-    enterprise = make_enterprise()
     codes = count(1)
 
     def make(ct_ratio: Decimal) -> tuple[int, int, str]:
@@ -172,7 +172,7 @@ def new_meter(
         with database.session() as session:
             meter = service.create_meter(
                 session,
-                enterprise.id,
+                enterprise_id,
                 MeterCreate(
                     code=code,
                     name=code,
@@ -187,9 +187,17 @@ def new_meter(
                     ],
                 ),
             )
-        return enterprise.id, meter.channels[0].id, code
+        return enterprise_id, meter.channels[0].id, code
 
     return make
+
+
+@pytest.fixture
+def new_meter(
+    database: Database, make_enterprise: Callable[..., Enterprise]
+) -> Callable[[Decimal], tuple[int, int, str]]:
+    """A fresh counter meter per call: (enterprise id, channel id, meter code)."""
+    return _meter_maker(database, make_enterprise().id)
 
 
 def _rows(code: str, batch: Sequence[tuple[datetime, Decimal | None]]) -> list[ReadingIn]:
@@ -253,3 +261,47 @@ def test_a_rising_batch_after_the_stored_ones_is_added_not_recomputed(
     assert stored == _from_scratch(database, channel_id)
     quarters = [(start.minute, value, flags) for res, start, value, flags in stored if res == "15m"]
     assert quarters == [(0, Decimal(150), 0), (15, Decimal(140), 0)]
+
+
+def test_two_batches_of_one_channel_at_once_count_each_increment_once(
+    postgres_database: Database,
+) -> None:
+    """PostgreSQL lets two transactions write readings at once (SQLite has one writer):
+    the second batch must bring the intervals up to date after the first commits."""
+    database = postgres_database
+    try:
+        with database.session() as session:
+            enterprise = Enterprise(
+                name_zh="并发",
+                name_en="Concurrent",
+                credit_code=valid_credit_code(7),
+                sector=Sector.other,
+            )
+            session.add(enterprise)
+        make = _meter_maker(database, enterprise.id)
+        enterprise_id, channel_id, code = make(Decimal(1))
+        minute = timedelta(minutes=1)
+        batches = [
+            [(T0 + k * minute, 100 + k * Decimal("0.5")) for k in range(b * 5, b * 5 + 5)]
+            for b in range(3)
+        ]
+        with database.session() as session:
+            ingest(session, enterprise_id, _rows(code, batches[0]), zone=SHANGHAI, now=NOW)
+
+        def second() -> None:
+            with database.session() as session:
+                ingest(session, enterprise_id, _rows(code, batches[2]), zone=SHANGHAI, now=NOW)
+
+        with database.session() as session:
+            ingest(session, enterprise_id, _rows(code, batches[1]), zone=SHANGHAI, now=NOW)
+            other = Thread(target=second)
+            other.start()
+            other.join(timeout=1.0)
+            assert other.is_alive()  # waits for the first batch's transaction
+        other.join()
+        stored = _intervals(database, channel_id)
+        assert stored == _from_scratch(database, channel_id)
+        quarters = [value for res, _, value, _ in stored if res == "15m"]
+        assert sum(quarters) == Decimal("7.0")  # 14 steps of 0.5 kWh, each once
+    finally:
+        _empty_postgres(database)

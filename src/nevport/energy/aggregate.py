@@ -371,9 +371,28 @@ def _recompute(
     return {cid: (b[2], b[3]) for cid, b in bounds.items()}
 
 
+def _lock(raw: Raw, ids: list[int]) -> None:
+    """Take the channels' rows until commit, so that two batches of one channel bring its
+    intervals up to date one after the other, each seeing the other's readings.
+
+    Otherwise, on PostgreSQL, two transactions could both add increments from the same
+    last stored reading (counting the energy between twice) or recompute a quarter each
+    without the other's readings. NO KEY UPDATE does not wait for the key-share locks that
+    inserting readings or configuration rows takes on the channel. SQLite has one writer
+    at a time already.
+    """
+    if raw.sqlite or not ids:
+        return
+    raw.run(
+        "SELECT id FROM energy_channels WHERE id = ANY(?) ORDER BY id FOR NO KEY UPDATE",
+        [sorted(ids)],
+    )
+
+
 def recompute_many(session: Session, spans: dict[int, Span], zone: ZoneInfo) -> None:
     """Rewrite the intervals that readings stored in each channel's span can affect."""
     raw = Raw(session)
+    _lock(raw, list(spans))
     appended = _append(raw, spans)
     ranges = {cid: r for cid, r in appended.items() if r is not None}
     rest = {cid: span for cid, span in spans.items() if cid not in appended}
