@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -60,24 +61,28 @@ class Span:
     lo: datetime
     hi: datetime
     count: int = 0
-    readings: tuple[incremental.Reading, ...] | None = None
+    readings: Sequence[incremental.Reading] | None = None
 
 
-def span_of(raw: Raw, stored: list[tuple[Any, int | None]], cache: dict[Any, int]) -> Span:
-    """The Span of one channel's new (driver time, value [micro-units]) readings.
+def spans_of(raw: Raw, rows: Sequence[tuple[int, Any, int | None]]) -> dict[int, Span]:
+    """The Span of each channel's new (channel, driver time, value [micro-units]) rows.
 
-    ``cache`` maps driver times to Unix time [us]: meters of a site report on the same
-    clock ticks, so a batch holds few distinct instants.
+    Driver times become Unix time [us] once per distinct instant: meters of a site report
+    on the same clock ticks, so a batch holds few of them.
     """
-    stored.sort(key=lambda row: row[0])  # stored text (fixed width), timestamptz: by time
-    readings = []
-    for ts, value in stored:
-        us = cache.get(ts)
+    unix: dict[Any, int] = {}
+    by_channel: dict[int, list[incremental.Reading]] = defaultdict(list)
+    for cid, ts, value in rows:
+        us = unix.get(ts)
         if us is None:
-            us = cache[ts] = incremental.us_of(raw.from_ts(ts))
-        readings.append((us, value))
-    lo, hi = UNIX + readings[0][0] * TINY, UNIX + readings[-1][0] * TINY
-    return Span(lo, hi, len(readings), tuple(readings))
+            us = unix[ts] = incremental.us_of(raw.from_ts(ts))
+        by_channel[cid].append((us, value))
+    out = {}
+    for cid, readings in by_channel.items():
+        readings.sort(key=itemgetter(0))  # usually in order already: one pass
+        lo, hi = UNIX + readings[0][0] * TINY, UNIX + readings[-1][0] * TINY
+        out[cid] = Span(lo, hi, len(readings), readings)
+    return out
 
 
 def _values(raw: Raw, rows: Sequence[tuple[Any, ...]], kinds: str) -> tuple[str, list[Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nevport.energy.aggregate import Span, recompute_many, span_of
+from nevport.energy.aggregate import Span, recompute_many, spans_of
 from nevport.energy.models import Channel, Meter, MeterLevel
 from nevport.energy.quantities import to_stored
 from nevport.energy.rawdb import Raw
@@ -137,21 +136,15 @@ def _insert_new(raw: Raw, rows: dict[tuple[int, Any], int | None]) -> dict[int, 
     keeps the first copy of every reading.
     """
     encoded = [(cid, ts, value) for (cid, ts), value in rows.items()]
-    new: list[tuple[int, Any]]
     if raw.insert_all_new(encoded):
-        new = list(rows)
-    else:
-        raw.stage(encoded)
-        new = raw.run(
-            "INSERT INTO energy_readings (channel_id, ts, value, flags) "
-            "SELECT channel_id, ts, value, 0 FROM energy_staging WHERE true "
-            "ON CONFLICT (channel_id, ts) DO NOTHING RETURNING channel_id, ts"
-        )
-    by_channel: dict[int, list[tuple[Any, int | None]]] = defaultdict(list)
-    for cid, ts in new:
-        by_channel[cid].append((ts, rows[(cid, ts)]))
-    cache: dict[Any, int] = {}
-    return {cid: span_of(raw, stored, cache) for cid, stored in by_channel.items()}
+        return spans_of(raw, encoded)
+    raw.stage(encoded)
+    new = raw.run(
+        "INSERT INTO energy_readings (channel_id, ts, value, flags) "
+        "SELECT channel_id, ts, value, 0 FROM energy_staging WHERE true "
+        "ON CONFLICT (channel_id, ts) DO NOTHING RETURNING channel_id, ts"
+    )
+    return spans_of(raw, [(cid, ts, rows[(cid, ts)]) for cid, ts in new])
 
 
 def ingest(
