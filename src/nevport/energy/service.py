@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from nevport.energy import virtual
+from nevport.energy import readings, virtual
 from nevport.energy.aggregate import recompute
 from nevport.energy.counters import Flag
 from nevport.energy.intervals import QUARTER, Resolution, local_floor
@@ -27,6 +27,7 @@ from nevport.energy.models import (
     Reading,
 )
 from nevport.energy.quantities import Quantity
+from nevport.energy.readings import PowerTrace
 from nevport.energy.schemas import (
     ChannelOut,
     ConfigChange,
@@ -428,3 +429,11 @@ def _next(at: datetime, resolution: Resolution, zone: ZoneInfo) -> datetime:
     if resolution is Resolution.hour:
         return at + timedelta(hours=1)
     return local_floor(at + timedelta(hours=30), resolution, zone)
+
+
+def power_readings_after(
+    session: Session, cursors: dict[int, dict[int, int]], until: datetime | None = None
+) -> dict[int, PowerTrace]:
+    """Raw power readings for other domains (environmental supervision): each channel's
+    readings after its cursor [µs since epoch], by enterprise (``energy.readings``)."""
+    return readings.power_readings_after(session, cursors, until)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from nevport.energy import service as energy
 from nevport.energy.intervals import Resolution
-from nevport.energy.readings import power_readings_after
+from nevport.energy.service import power_readings_after
 from nevport.environment.models import EnvFacility
 from nevport.environment.states import F64, I64
 
