@@ -15,7 +15,7 @@ from nevport.sim.build import build
 from nevport.sim.crosswalks import T_ENTER
 from nevport.sim.errors import SchemaError
 from nevport.sim.junction import T_CRIT_PERMISSIVE, T_FOLLOW_PERMISSIVE, YIELD_BEFORE
-from nevport.sim.runner import simulate
+from nevport.sim.runner import simulate, variant_rows
 from nevport.sim.scenario import find_scenario, load_scenario
 from nevport.sim.state import SimParams, SimState
 from nevport.sim.step import step
@@ -123,6 +123,57 @@ def test_a_pedestrian_about_to_enter_stops_the_car(
     else:  # the car is already on the crosswalk when the pedestrian steps on
         assert p[first_on] + HALF > entry
         assert v[p < p.max() - 1.0].min() > 3.0  # (until it has left the scene)
+
+
+CYCLIST_ON_CROSSWALK = """\
+actors:
+  - {id: turner, type: car, speed_kmh: 40, start: walking, connection: "main:route>south",
+     approach: 80}
+  - {id: bike, type: cyclist, speed_kmh: 18, start: walking, path: [[150, -5.5], [260, -5.5]]}
+"""
+
+
+@pytest.mark.parametrize("rule", [True, False])
+def test_a_turning_car_stops_for_a_cyclist_on_the_crosswalk_then_goes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rule: bool
+) -> None:
+    # at 18 km/h the cyclist covers 10 m in T_ENTER: the driver stops before it is on
+    if not rule:  # no heading counts as crossing: drivers ignore cyclists
+        monkeypatch.setattr(crosswalks, "CROSSING_ANGLE", 2.0)
+    states, params = _run(tmp_path, CYCLIST_ON_CROSSWALK, 30.0)
+    assert params.links is not None
+    entry = params.links.crossing[0, 1, 0]
+    p, v = _series(states, "p", 1), _series(states, "v", 1)
+    bike_on = _on_zone(params, _series(states, "s", 2), _series(states, "d", 2))
+    first_on, left = np.nonzero(bike_on)[0][[0, -1]]
+    if rule:
+        assert v[first_on] < 1.0  # already (nearly) at rest when the cyclist rides on
+        assert np.all(p[bike_on] + HALF <= entry + 0.05)
+        rest = np.nonzero(v < 0.1)[0][0]
+        assert entry - 3.0 < p[rest] + HALF <= entry
+        go = rest + np.nonzero(v[rest:] > 0.5)[0][0]
+        assert left < go <= left + round(1.5 / 0.05)  # and goes once it has left
+        assert p[-1] > entry + 20.0
+    else:  # the car is on the crosswalk when the cyclist rides on, and never stopped
+        assert p[first_on] + HALF > entry
+        assert v[: left + 1].min() > 3.0
+
+
+@pytest.mark.parametrize(("heading", "counts"), [(np.pi / 2, True), (0.0, False)])
+def test_only_a_cyclist_crossing_occupies_a_crosswalk(heading: float, counts: bool) -> None:
+    # the route crosswalk of urban_street spans the road; a cyclist on it riding across the road
+    # occupies it, one riding along the road through it does not
+    scn = find_scenario("ur_cyclist_crossing")
+    built = build(scn, variant_rows(scn, [0], 0), get_weather("clear"))
+    state, params = built.state, built.params
+    z = crosswalks.zones(params.road)
+    bike = params.actor_ids.index("bike")
+    state = state.replace(
+        s=np.where(np.arange(state.s.shape[1]) == bike, z.s[0], state.s),
+        d=np.where(np.arange(state.s.shape[1]) == bike, z.d[0], state.d),
+        psi=np.where(np.arange(state.s.shape[1]) == bike, heading, state.psi),
+    )
+    assert bool(crosswalks.occupied(state, params, z)[0, 0]) is counts
 
 
 def test_an_arm_stop_line_lies_before_its_crosswalk(tmp_path: Path) -> None:

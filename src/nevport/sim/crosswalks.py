@@ -1,12 +1,14 @@
-"""Crosswalk zones: where pedestrians cross, and which drivers must wait for them.
+"""Crosswalk zones: where pedestrians and cyclists cross, and which drivers must wait.
 
 Every crosswalk is a rectangle in Frenet coordinates: a centre, the direction in which
 pedestrians cross (``axis``) and two half sizes. Route crosswalks span the whole road;
 an arm's crosswalk spans the arm's carriageway just outside the junction box. A zone is
 occupied while a pedestrian is on it, or walking and on it within T_ENTER (about to
-enter). Vehicles on connecting lanes stop before every occupied zone their path crosses
-(the path length where it enters each zone is found once, when the scenario is built);
-route traffic stops before occupied route crosswalks (flow.py).
+enter) at its own speed; a cyclist counts likewise while it crosses, that is, heads
+along the crossing direction within CROSSING_ANGLE (one riding along the road through
+the crossing does not). Vehicles on connecting lanes stop before every occupied zone
+their path crosses (the path length where it enters each zone is found once, when the
+scenario is built); route traffic stops before occupied route crosswalks (flow.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nevport.sim.road import Road, to_frenet
-from nevport.sim.state import PEDESTRIAN, SimParams, SimState
+from nevport.sim.state import CYCLIST, PEDESTRIAN, SimParams, SimState
 from nevport.sim.traffic import FAR
 
 F64 = NDArray[np.float64]
@@ -28,6 +30,7 @@ EDGE = 0.5  # [m] margin around a crosswalk's painted area in which a pedestrian
 T_ENTER = 2.0  # [s] a walking pedestrian on the crosswalk within this time is about to enter
 RESAMPLE = 0.25  # [m] path resolution when locating where a path enters a crosswalk
 COMMITTED = -0.5  # [m] a driver whose front is this far onto a crosswalk drives on
+CROSSING_ANGLE = np.cos(np.radians(45.0))  # [-] a cyclist heading within 45 deg of the axis crosses
 
 
 @dataclass(frozen=True)
@@ -90,13 +93,17 @@ def _inside(z: Zones, s: F64, d: F64) -> B8:
 
 
 def occupied(state: SimState, params: SimParams, z: Zones) -> B8:
-    """(B, C) zones with a pedestrian on them or walking onto them within T_ENTER."""
-    ped = params.actors.kind == PEDESTRIAN
+    """(B, C) zones with a pedestrian or a crossing cyclist on them, or moving onto them
+    within T_ENTER at its own speed."""
+    kind = params.actors.kind
+    cos_h, sin_h = np.cos(state.psi), np.sin(state.psi)
     reach = state.v * T_ENTER
-    ahead_s = state.s + reach * np.cos(state.psi)
-    ahead_d = state.d + reach * np.sin(state.psi)
+    ahead_s, ahead_d = state.s + reach * cos_h, state.d + reach * sin_h
     on = _inside(z, state.s, state.d) | _inside(z, ahead_s, ahead_d)
-    return np.asarray((on & ped[..., None]).any(axis=1))
+    along = np.abs(cos_h[..., None] * z.ax_s + sin_h[..., None] * z.ax_d)  # (B, N, C)
+    crossing = (kind == CYCLIST)[..., None] & (along >= CROSSING_ANGLE)
+    vru = (kind == PEDESTRIAN)[..., None] | crossing
+    return np.asarray((on & vru).any(axis=1))
 
 
 def path_entries(z: Zones, path_s: F64, path_d: F64) -> F64:

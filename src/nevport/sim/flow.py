@@ -125,8 +125,8 @@ def _stop_sign_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], g
 
 
 def _crosswalk_gap(state: SimState, params: SimParams, fwd: NDArray[np.bool_], gap: F64) -> F64:
-    """Drivers stop before a crosswalk while a pedestrian is on it or about to enter it
-    (crosswalks.py), in either direction."""
+    """Drivers stop before a crosswalk while a pedestrian or a crossing cyclist is on it
+    or about to enter it (crosswalks.py), in either direction."""
     road, ap = params.road, params.actors
     occ = crosswalks.occupied(state, params, crosswalks.zones(road))
     half = 0.5 * ap.length
