@@ -71,6 +71,19 @@ def buffered(path: Path, state: int | None = None) -> int:
         return int(db.execute(query).fetchone()[0])
 
 
+def buffered_so_far(path: Path) -> int:
+    """Readings in the collector's buffer, 0 while it has not created the file or its table
+    yet (the collector creates the file first, then its schema)."""
+    if not path.exists():
+        return 0
+    try:
+        return buffered(path)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return 0
+        raise
+
+
 def wait_until(check: Callable[[], bool], timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -144,7 +157,7 @@ def test_sigkill_loses_no_reading(
         )
         with running(*sim_args):
             first = spawn("collect", "--config", str(config), "--report-s", "1")
-            wait_until(lambda: buffer.exists() and buffered(buffer) > 20, 30)
+            wait_until(lambda: buffered_so_far(buffer) > 20, 30)
             os.kill(first.pid, signal.SIGKILL)  # no chance to flush or say goodbye
             first.wait(10)
             killed_at = buffered(buffer)
