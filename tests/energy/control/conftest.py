@@ -4,6 +4,7 @@ helpers to drive the control API as an enterprise admin."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import threading
 import time
@@ -47,13 +48,8 @@ def equipment() -> Iterator[int]:
     """The port of a running equipment simulator (coils and registers start at 0)."""
     port = free_port()
     loop = asyncio.new_event_loop()
-
-    async def start() -> None:
-        await serve_equipment("127.0.0.1", port)
-
-    thread = threading.Thread(
-        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
-    )
+    server = loop.run_until_complete(serve_equipment("127.0.0.1", port))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -63,7 +59,16 @@ def equipment() -> Iterator[int]:
             break
         time.sleep(0.05)
     yield port
+
+    async def shutdown() -> None:
+        server.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await server
+
+    asyncio.run_coroutine_threadsafe(shutdown(), loop).result(timeout=5)
     loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
 
 
 ADDRESSES = itertools.count(1)  # each test switches its own coil of the shared simulator
