@@ -18,13 +18,10 @@ from nevport.auth.roles import Role
 from nevport.config import Settings
 from nevport.db.engine import Database
 from nevport.db.migrate import upgrade
-from nevport.park import service as park_service
-from nevport.park.models import GreenLevel, Sector
-from nevport.park.schemas import EnterpriseCreate
+from nevport.park.demo import seed_demo
 from nevport.web.server import BackgroundServer
 
 from ..conftest import TEST_PASSWORD, TEST_SECRET
-from ..factories import valid_credit_code
 
 pytestmark = pytest.mark.browser
 
@@ -54,29 +51,12 @@ def _require_chromium() -> None:
 
 
 def _fill(settings: Settings) -> None:
-    """The demo park when the seed exists, else a few enterprises through the service."""
+    """The demo park and a park_admin to sign in with."""
     database = Database(settings.resolved_database_url)
     upgrade(database.engine)
     with database.session() as session:
-        admin = auth_service.create_user(session, USERNAME, TEST_PASSWORD, Role.park_admin)
-        try:
-            from nevport.park.demo import seed_demo
-        except ImportError:
-            seed_demo = None
-        if seed_demo is not None:
-            seed_demo(session)
-        else:
-            principal = auth_service.principal_of(admin)
-            for n, sector in enumerate(Sector, start=1):
-                data = EnterpriseCreate(
-                    name_zh=f"测试企业{n}",
-                    name_en=f"Test Enterprise {n}",
-                    credit_code=valid_credit_code(n),
-                    sector=sector,
-                    green_level=GreenLevel.national if n == 1 else GreenLevel.none,
-                    output_value_yuan=n * 120_000_000,
-                )
-                park_service.create_enterprise(session, principal, data)
+        auth_service.create_user(session, USERNAME, TEST_PASSWORD, Role.park_admin)
+        seed_demo(session)
     database.dispose()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -12,6 +13,7 @@ from nevport.auth.roles import Role
 from nevport.config import Settings
 from nevport.db.engine import Database
 from nevport.db.migrate import upgrade
+from nevport.environment.source import SITE_ZONE
 from nevport.environment.supervise import evaluate
 from nevport.park.models import Enterprise, Sector
 from nevport.web.server import BackgroundServer
@@ -80,5 +82,44 @@ def test_the_regulator_sees_the_linkage_chart_and_the_events(
             assert _chart_pixels(page, "link-0") > MIN_CHART_PIXELS
             expect(page.locator("tr[data-event]").first).to_be_visible()
             assert "Production without treatment" in page.locator("table").first.inner_text()
+        finally:
+            browser.close()
+
+
+def test_a_regulator_declares_and_lifts_an_alert_that_the_enterprise_page_names(
+    supervised: tuple[BackgroundServer, int],
+) -> None:
+    server, eid = supervised
+    now = datetime.now(SITE_ZONE)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="en", viewport={"width": 1400, "height": 900}).new_page()
+        try:
+            page.goto(f"{server.url}/login")
+            page.fill("input[name=username]", REGULATOR)
+            page.fill("input[name=password]", TEST_PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(f"{server.url}/environment/alerts")
+            expect(page.locator("h1")).to_have_text("Heavy-pollution alerts")
+            page.select_option("select[name=level]", "orange")
+            page.fill("input[name=start_at]", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+            page.fill("input[name=end_at]", (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+            page.fill("input[name=reason]", "PM2.5 forecast above 150 for 48 h")
+            page.click("button:has-text('Declare alert')")
+            row = page.locator("tr[data-alert]").first
+            expect(row.locator("td[data-state]")).to_have_attribute("data-state", "active")
+            expect(row).to_contain_text("Orange")
+
+            page.goto(f"{server.url}/enterprises/{eid}/environment")
+            expect(page.locator("p.alert[data-alert=orange]")).to_contain_text("Alert in force")
+
+            page.goto(f"{server.url}/environment/alerts")
+            page.locator("tr[data-alert]").first.locator("button:has-text('Lift')").click()
+            expect(page.locator("tr[data-alert] td[data-state]").first).to_have_attribute(
+                "data-state", "ended"
+            )
+            page.goto(f"{server.url}/enterprises/{eid}/environment")
+            expect(page.locator("h1")).to_be_visible()
+            expect(page.locator("p.alert[data-alert]")).to_have_count(0)
         finally:
             browser.close()
