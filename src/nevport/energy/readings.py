@@ -13,6 +13,7 @@ caller can resume from the last one it saw.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -168,9 +169,30 @@ def _rows(
         text += " AND ts <= ?"
         params.append(raw.ts(until))
     out: dict[int, list[tuple[int, int | None]]] = {}
-    for cid, ts, value in raw.run(text + " ORDER BY channel_id, ts", params):
-        out.setdefault(cid, []).append((_us(raw, ts), value))
+    found = raw.run(text + " ORDER BY channel_id, ts", params)
+    stamps = _us_all(raw, [ts for _, ts, _ in found])
+    for (cid, _, value), us in zip(found, stamps, strict=True):
+        out.setdefault(cid, []).append((us, value))
     return out
+
+
+def _us_all(raw: Raw, stamps: list[Any]) -> list[int]:
+    """``_us`` of each stamp; SQLite's text in one NumPy parse, kept only where every
+    stamp reads back as the very text it came from (naive UTC, 6 fractional digits, as
+    rawdb and the ORM write it), so the result is exactly ``_us``'s."""
+    text = np.array(stamps)
+    if raw.sqlite and text.dtype.kind == "U":  # all text
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a stamp with an offset: refused below
+            try:
+                parsed = text.astype("datetime64[us]")
+            except ValueError:
+                parsed = None
+        if parsed is not None:
+            back = np.strings.replace(np.datetime_as_string(parsed, unit="us"), "T", " ")
+            if bool((back == text).all()):
+                return list(parsed.astype(np.int64).tolist())
+    return [_us(raw, ts) for ts in stamps]
 
 
 def _spec(channel: Channel, since: datetime) -> tuple[CounterSpec, list[Breakpoint]]:

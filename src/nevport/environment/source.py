@@ -101,14 +101,24 @@ def wiring_of(session: Session, enterprise_id: int) -> Wiring:
     return Wiring(tuple(channels), tuple(at(p) for p, _ in rows), tuple(at(u) for _, u in rows))
 
 
-Row = tuple[int, int, float | None]  # (t [µs since epoch], column, W or None: missing)
+@dataclass(frozen=True)
+class Readings:
+    """An enterprise's readings in time order (then by column): ``t_us`` (N,) [µs since
+    epoch], ``column`` (N,) its column in the wiring, ``watts`` (N,) [W], NaN: missing."""
+
+    t_us: I64
+    column: I64
+    watts: F64
+
+    def __len__(self) -> int:
+        return len(self.t_us)
 
 
 def new_readings(
     session: Session,
     wanted: Mapping[int, tuple[Wiring, Sequence[int]]],
     until: datetime | None = None,
-) -> dict[int, list[Row]]:
+) -> dict[int, Readings]:
     """Per enterprise, every reading of its columns after that column's cursor [µs] (up to
     ``until``), in time order; one read for all the enterprises asked about."""
     cursors = {
@@ -117,13 +127,13 @@ def new_readings(
         if wiring.channels
     }
     traces = power_readings_after(session, cursors, until)
-    out: dict[int, list[Row]] = {}
+    out: dict[int, Readings] = {}
     for eid, (wiring, _) in wanted.items():
-        rows: list[Row] = []
-        for column, channel in enumerate(wiring.channels):
-            trace = traces[channel]
-            for t, w in zip(trace.t_us.tolist(), trace.watts.tolist(), strict=True):
-                rows.append((t, column, None if np.isnan(w) else w))  # NaN: missing
-        rows.sort()
-        out[eid] = rows
+        found = [traces[channel] for channel in wiring.channels]
+        sizes = [len(trace.t_us) for trace in found]
+        t_us = np.concatenate([np.zeros(0, dtype=np.int64)] + [f.t_us for f in found])
+        column = np.repeat(np.arange(len(found), dtype=np.int64), sizes)
+        watts = np.concatenate([np.zeros(0)] + [f.watts for f in found])
+        order = np.lexsort((column, t_us))
+        out[eid] = Readings(t_us[order], column[order], watts[order])
     return out

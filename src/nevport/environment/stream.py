@@ -10,6 +10,12 @@ in time order, so the stream and a replay of stored readings agree). With ``hold
 a channel that did not report in a sample keeps its last value for that long, so a
 meter read every 5 minutes does not look missing on a 1-minute grid; a reading the
 device could not make is held as missing.
+
+``push_many`` takes a whole time-ordered batch (a replay of stored history, a restart's
+re-read) as arrays and gives exactly the samples that pushing it reading by reading
+would, without a Python step per reading: the first reading per (sample, channel) is
+scattered into a (samples, channels) matrix, the samples the batch makes due are taken
+in one go and the hold is a forward fill down the columns.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 
 from nevport.environment.engine import Engine
 from nevport.environment.events import Event
-from nevport.environment.states import F64, Mask
+from nevport.environment.states import F64, I64, Mask
 
 
 class TickAssembler:
@@ -54,6 +60,74 @@ class TickAssembler:
             values[channel] = np.nan if value is None else value
             seen[channel] = True
         return self._release(newest=t)
+
+    def push_many(self, t: I64, channel: I64, value: F64) -> list[tuple[int, F64]]:
+        """``push`` of each reading in turn, in one go: ``t`` (N,) [s] sample times in
+        non-decreasing order, ``channel`` (N,), ``value`` (N,) NaN where missing."""
+        if self.released_until is not None:
+            keep = t > self.released_until  # too late: those samples were evaluated
+            t, channel, value = t[keep], channel[keep], value[keep]
+        if not len(t):
+            return []
+        if self.n == 0 or self.max_delay_s <= 0 or np.any(np.diff(t) < 0):
+            # Outside the order the bulk rules rely on (a reading could close its own
+            # sample): one at a time.
+            done: list[tuple[int, F64]] = []
+            for ti, ci, vi in zip(t.tolist(), channel.tolist(), value.tolist(), strict=True):
+                done += self.push(ti, ci, vi)
+            return done
+        newest = int(t[-1])
+        if self.released_until is None:  # the first sample is the first reading's
+            first = min([int(t[0]), *self.pending])
+        else:
+            first = self.released_until + self.step_s
+        values, seen = self._grid(first, newest, t, channel, value)
+        times = first + self.step_s * np.arange(len(values))
+        due = seen.all(axis=1) | (newest - times >= self.max_delay_s)
+        taken = len(due) if due.all() else int(np.argmin(due))  # up to the first not due
+        for row in range(taken, len(values)):
+            if seen[row].any():  # a sample with readings that is not due waits
+                self.pending[int(times[row])] = (values[row], seen[row])
+        done = []
+        if taken:
+            filled = self._hold_many(times[:taken], values[:taken], seen[:taken])
+            done = [(int(times[i]), filled[i]) for i in range(taken)]
+            self.released_until = int(times[taken - 1])
+        return done + self._release(newest=newest)
+
+    def _grid(self, first: int, last: int, t: I64, channel: I64, value: F64) -> tuple[F64, Mask]:
+        """(S, n) values and channels seen of the samples ``first`` .. ``last`` [s]: what
+        ``pending`` holds, then the first new reading of each (sample, channel); those
+        samples leave ``pending``."""
+        rows = (last - first) // self.step_s + 1
+        values = np.full((rows, self.n), np.nan)
+        seen = np.zeros((rows, self.n), dtype=bool)
+        for at in [at for at in self.pending if first <= at <= last]:
+            values[(at - first) // self.step_s], seen[(at - first) // self.step_s] = (
+                self.pending.pop(at)
+            )
+        cell = (t - first) // self.step_s * self.n + channel
+        _, firsts = np.unique(cell, return_index=True)  # the first reading in input order
+        cell, new = cell[firsts], value[firsts]
+        fresh = ~seen.ravel()[cell]  # what ``pending`` had stays
+        values.ravel()[cell[fresh]] = new[fresh]
+        seen.ravel()[cell[fresh]] = True
+        return values, seen
+
+    def _hold_many(self, times: I64, values: F64, seen: Mask) -> F64:
+        """``_hold`` of each sample in turn: (S,) [s], (S, n) -> (S, n)."""
+        if not self.hold_s:
+            return values
+        index = np.where(seen, np.arange(len(times))[:, None], -1)
+        last = np.maximum.accumulate(index, axis=0)  # row of each channel's last reading
+        ever = last >= 0
+        columns = np.broadcast_to(np.arange(self.n), last.shape)
+        held_t = np.where(ever, times[np.maximum(last, 0)], self._held_t)
+        held = np.where(ever, values[np.maximum(last, 0), columns], self._held)
+        carry = ~seen & (times[:, None] - held_t < self.hold_s)
+        values[carry] = held[carry]
+        self._held_t, self._held = held_t[-1].copy(), held[-1].copy()
+        return values
 
     def until(self, now: int) -> list[tuple[int, F64]]:
         """Release what the clock ``now`` [s] makes due, reported or not."""

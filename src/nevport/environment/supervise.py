@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from nevport.environment.events import Event
 from nevport.environment.lifecycle import record_events
 from nevport.environment.models import EnvFacility
 from nevport.environment.service import exempt_windows, topology_of
-from nevport.environment.source import Row, Wiring, new_readings, wiring_of
+from nevport.environment.source import Readings, Wiring, new_readings, wiring_of
 from nevport.environment.states import F64
 from nevport.environment.stream import TickAssembler
 from nevport.environment.topology import Topology
@@ -57,6 +58,7 @@ POLL_S = 0.25  # [s] between two reads of new readings: well inside the 1 s lag 
 REFRESH_S = 60.0  # [s] between two looks at which enterprises have facilities
 CHUNK_S = 24 * 3600  # [s] one read of stored readings in the CLI and on start (a day)
 US = 1_000_000  # [µs / s]
+NO_READINGS = Readings(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
 
 
 def floor_sample(t: int) -> int:
@@ -93,13 +95,16 @@ def open_run(session: Session, enterprise_id: int, start_s: int) -> Run:
     return Run(enterprise_id, topology, wiring, Engine(topology), assembler, seen)
 
 
-def take(session: Session, run: Run, rows: list[Row], now_s: int | None) -> int:
+def take(session: Session, run: Run, readings: Readings, now_s: int | None) -> int:
     """Push new readings, release what they (and the clock ``now_s``) complete, step the
     engine and store its events; return how many are new."""
     samples: list[tuple[int, F64]] = []
-    for t_us, column, watts in rows:
-        run.seen_us[column] = max(run.seen_us[column], t_us)
-        samples += run.assembler.push(floor_sample(t_us // US), column, watts)
+    if len(readings):
+        seen = np.array(run.seen_us, dtype=np.int64)
+        np.maximum.at(seen, readings.column, readings.t_us)
+        run.seen_us = seen.tolist()
+        sample_s = readings.t_us // US // STEP_S * STEP_S  # floor_sample of each
+        samples += run.assembler.push_many(sample_s, readings.column, readings.watts)
     if now_s is not None:
         samples += run.assembler.until(now_s)
     return _step(session, run, samples)
@@ -127,8 +132,8 @@ def advance(session: Session, run: Run, end_s: int) -> int:
     if not run.wiring.channels:
         return 0
     wanted = {run.enterprise_id: (run.wiring, run.cursors())}
-    rows = new_readings(session, wanted, _at(end_s))[run.enterprise_id]
-    return take(session, run, rows, end_s - STEP_S + MAX_DELAY_S)
+    readings = new_readings(session, wanted, _at(end_s))[run.enterprise_id]
+    return take(session, run, readings, end_s - STEP_S + MAX_DELAY_S)
 
 
 def chunks(start_s: int, end_s: int, size_s: int = CHUNK_S) -> Iterator[int]:
@@ -183,12 +188,12 @@ class Supervisor:
             return 0
         created = 0
         for enterprise_id, run in list(self.runs.items()):
-            created += self._guarded(session, run, rows.get(enterprise_id, []), now_s)
+            created += self._guarded(session, run, rows.get(enterprise_id, NO_READINGS), now_s)
         return created
 
-    def _guarded(self, session: Session, run: Run, rows: list[Row], now_s: int) -> int:
+    def _guarded(self, session: Session, run: Run, readings: Readings, now_s: int) -> int:
         try:
-            return take(session, run, rows, now_s)
+            return take(session, run, readings, now_s)
         except NevportError as exc:
             # One enterprise's bad configuration must not stop the others; its engine is
             # rebuilt at the next look at the facilities.
