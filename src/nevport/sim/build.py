@@ -16,7 +16,7 @@ from typing import cast
 import numpy as np
 from numpy.typing import NDArray
 
-from nevport.sim import anticipate, crosswalks
+from nevport.sim import anticipate, crosswalks, spawn
 from nevport.sim.expr import Expr
 from nevport.sim.junction import CONTROLS, gap_acceptance, oncoming_direction
 from nevport.sim.maps import KMH
@@ -114,8 +114,10 @@ def build(
     rows: list[dict[str, float]],
     weather: Weather | Sequence[Weather],
     dt: float = 0.05,
+    seeds: Sequence[Sequence[int]] | None = None,
 ) -> Built:
-    """Arrays for a batch of variants of ``scn`` under one weather or one per variant."""
+    """Arrays for a batch of variants of ``scn`` under one weather or one per variant;
+    ``seeds`` (one per variant, default ``[0, i]``) draw the vehicles of its flows."""
     ws = [weather] * len(rows) if isinstance(weather, Weather) else list(weather)
     wx = {
         n: np.array([getattr(w, n) for w in ws]) for n in ("mu", "speed_factor", "headway_factor")
@@ -129,6 +131,11 @@ def build(
 
     cols = [_ego_column(scn, ev, road)] + [_actor_column(a, ev, road, wx) for a in scn.actors]
     cols += [_obstacle_column(o, b) for o in road.obstacles]
+    first = len(cols)
+    if scn.flows:
+        seeds = seeds if seeds is not None else [(0, i) for i in range(b)]
+        flow_cols, timing = spawn.columns(scn.flows, seeds, wx, _base)
+        cols += flow_cols
     stack = {
         key: np.stack([c[key] for c in cols], axis=1)
         for key in cols[0]
@@ -138,6 +145,7 @@ def build(
         "ego",
         *(a.id for a in scn.actors),
         *(f"obstacle{i}" for i in range(len(road.obstacles))),
+        *(f"{f.id}.{j}" for f in scn.flows for j in range(f.vehicles)),
     )
     events = _events(scn, ev, ids)
     params = SimParams(
@@ -150,6 +158,8 @@ def build(
     )
     exits = (stack["exit"] > 0.5) if any(ln.exit for ln in road.lanes) else None
     params = replace(params, links=_links(scn.actors, params), exits=exits)
+    if scn.flows:
+        params = replace(params, flows=spawn.slots(scn.flows, first, timing, road.length))
     lane = road.lane_of(stack["d"])
     state = initial_state(
         stack["s"],

@@ -84,7 +84,10 @@ def simulate(
     Returns the recording, the parameters, route start and end, and each variant's last step.
     """
     ws = [weather] * len(indices) if isinstance(weather, Weather) else list(weather)
-    built = build(scn, variant_rows(scn, indices, seed, overrides), ws)
+    # flows draw from (seed, variant, scenario): the same traffic in every weather
+    key = zlib.crc32(scn.id.encode())
+    flow_seeds = [(seed, i, key) for i in indices]
+    built = build(scn, variant_rows(scn, indices, seed, overrides), ws, seeds=flow_seeds)
     state, params = built.state, built.params
     b = len(indices)
     info = DriverInfo(

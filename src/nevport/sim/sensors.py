@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from nevport.sim.geometry import wrap_delta
 from nevport.sim.radar import detect
 from nevport.sim.road import Road
+from nevport.sim.spawn import PARK_D
 from nevport.sim.state import CAR, TRUCK, SimParams, SimState
 from nevport.sim.step import signal_states
 from nevport.sim.weather import Weather
@@ -170,6 +171,24 @@ def _visible(ds: F64, dd: F64, psi: F64, length: F64, width: F64) -> B8:
     return visible
 
 
+def _visible_live(state: SimState, params: SimParams, ds: F64, dd: F64) -> B8:
+    """``_visible`` of the objects (columns 1..N), skipping flow slots that are parked in
+    every variant: far off the road they neither occlude nor can be seen."""
+    ap = params.actors
+    if params.flows is None:
+        return _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+    live = np.nonzero((state.d[:, 1:] > PARK_D + 1.0).any(axis=0))[0]
+    out = np.zeros(ds.shape, bool)
+    out[:, live] = _visible(
+        ds[:, live],
+        dd[:, live],
+        state.psi[:, 1:][:, live],
+        ap.length[:, 1:][:, live],
+        ap.width[:, 1:][:, live],
+    )
+    return out
+
+
 def perceive(state: SimState, params: SimParams, perception: Perception) -> Observation:
     """Build the observation of every variant from the state (reads, never writes)."""
     road, ap, w = params.road, params.actors, perception.w
@@ -190,7 +209,7 @@ def perceive(state: SimState, params: SimParams, perception: Perception) -> Obse
         limit = np.where(lit, w["sensor_range"][:, None], w["unlit_range"][:, None])
         bearing = np.arctan2(dd, ds) - state.psi[:, :1]
         bearing = (bearing + np.pi) % (2 * np.pi) - np.pi
-        visible = _visible(ds, dd, state.psi[:, 1:], ap.length[:, 1:], ap.width[:, 1:])
+        visible = _visible_live(state, params, ds, dd)
         radar = detect((ds, dd, vs, vd), kind, visible, w["radar_range"], radar_draws)
         valid = (r <= limit) & ((np.abs(bearing) <= 0.5 * FOV) | (r <= SURROUND_RANGE))
         valid &= visible

@@ -109,6 +109,19 @@ class Links:
 
 
 @dataclass(frozen=True)
+class FlowSlots:
+    """Actor columns reserved for traffic flows (spawn.py): ``M`` slots, flow after flow,
+    each used by one vehicle once; every array with B is (B, M)."""
+
+    cols: I64  # (M,) actor column of each slot
+    bounds: tuple[int, ...]  # (F + 1,) slot offsets: flow f holds slots bounds[f]:bounds[f + 1]
+    entry_s: tuple[float, ...]  # (F,) [m] where each flow's vehicles enter
+    due: F64  # [s] time each slot's vehicle arrives at its entry
+    lane: I64  # entry lane of each slot's vehicle
+    end_s: float  # [m] a vehicle whose rear is past this has left the scenario
+
+
+@dataclass(frozen=True)
 class EgoParams:
     wheelbase: float = 2.8  # [m] mid-size car
     max_steer: float = 0.6  # [rad] front-wheel lock
@@ -131,6 +144,7 @@ class SimParams:
     actor_ids: tuple[str, ...] = ()
     links: Links | None = None  # None: no vehicle drives a connecting lane
     exits: B8 | None = None  # (B, N) actors that take the off-ramp; None: nobody exits
+    flows: FlowSlots | None = None  # None: no traffic flows (no slot bookkeeping per step)
 
     def __post_init__(self) -> None:
         if self.actors.kind.shape != self.mu.shape + self.actors.kind.shape[1:]:

@@ -16,6 +16,7 @@ from nevport.sim.junction import (
     stop_sign_memory,
 )
 from nevport.sim.ramps import diverge
+from nevport.sim.spawn import advance
 from nevport.sim.state import CAR, IDM, PATH, TRUCK, SimParams, SimState
 from nevport.sim.storyboard import apply_storyboard
 
@@ -70,6 +71,8 @@ def step(state: SimState, controls: F64, params: SimParams) -> SimState:
         p=p,
         lane_tgt=np.where(is_idm, lane_tgt, state.lane_tgt),
     )
+    if params.flows is not None:
+        new = advance(state, new, params)
     return _collide(new, params) if params.has_ego else new
 
 
