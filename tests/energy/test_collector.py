@@ -156,10 +156,10 @@ def test_sigkill_loses_no_reading(
             "0.1",
         )
         with running(*sim_args):
-            first = spawn("collect", "--config", str(config), "--report-s", "1")
-            wait_until(lambda: buffered_so_far(buffer) > 20, 30)
-            os.kill(first.pid, signal.SIGKILL)  # no chance to flush or say goodbye
-            first.wait(10)
+            with running("collect", "--config", str(config), "--report-s", "1") as first:
+                wait_until(lambda: buffered_so_far(buffer) > 20, 30)
+                os.kill(first.pid, signal.SIGKILL)  # no chance to flush or say goodbye
+                first.wait(10)
             killed_at = buffered(buffer)
             with running("collect", "--config", str(config), "--report-s", "1"):
                 wait_until(lambda: buffered(buffer) > killed_at + 20, 30)

@@ -31,7 +31,7 @@ from nevport.park.models import Enterprise
 from nevport.web.server import free_port
 
 from .conftest import SHANGHAI, Plant
-from .test_collector import DLT645_QUANTITIES, buffered, meter, running, spawn, wait_until
+from .test_collector import DLT645_QUANTITIES, buffered, meter, running, wait_until
 
 TOKEN_SECRET = "mqtt-test-secret-key-0123456789-abcdefghijklmnop"
 
@@ -213,10 +213,10 @@ def test_sigkill_collector_broker_center_loses_no_reading(
     )
     with running(*sim):
         with center(database, tmp_path, web_port, broker.port) as first_center:
-            first = spawn(*collect)
-            wait_until(lambda: stored() > 10, 30)
-            os.kill(first.pid, signal.SIGKILL)  # collector dies mid-run
-            first.wait(10)
+            with running(*collect) as first:
+                wait_until(lambda: stored() > 10, 30)
+                os.kill(first.pid, signal.SIGKILL)  # collector dies mid-run
+                first.wait(10)
             with running(*collect):
                 seen = stored()
                 wait_until(lambda: stored() > seen + 10, 30)
