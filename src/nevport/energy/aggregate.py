@@ -220,7 +220,8 @@ def _widen(
         bounds[cid] = (start, FAR, min(r_lo, start), max(r_hi, end))
 
 
-def _spec_and_breaks(channel: Channel, since: datetime) -> tuple[CounterSpec, list[Breakpoint]]:
+def spec_and_breaks(channel: Channel, since: datetime) -> tuple[CounterSpec, list[Breakpoint]]:
+    """The counter's multiplier and modulus at ``since`` and its changes after it."""
     multiplier = Decimal(1)
     breaks = []
     modulus = channel.modulus or DEFAULT_SPEC.modulus
@@ -244,7 +245,7 @@ def _quarters(
     channel: Channel, first: datetime, rows: list[tuple[int, int | None]]
 ) -> tuple[list[Interval], list[datetime]]:
     """The channel's quarters over ``rows``, and the readings judged bad (to flag)."""
-    spec, breaks = _spec_and_breaks(channel, first)
+    spec, breaks = spec_and_breaks(channel, first)
     known = [(us, v) for us, v in rows if v is not None]
     if not breaks and all(known[i][1] <= known[i + 1][1] for i in range(len(known) - 1)):
         return rising_quarters(known, spec.multiplier), []

@@ -17,7 +17,6 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,8 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from nevport.energy.counters import Breakpoint, CounterSpec, Flag, Sample, increments
+from nevport.energy.aggregate import spec_and_breaks
+from nevport.energy.counters import Flag, Sample, increments
 from nevport.energy.models import Channel
 from nevport.energy.quantities import Quantity
 from nevport.energy.rawdb import Raw, unmicro
@@ -195,23 +195,6 @@ def _us_all(raw: Raw, stamps: list[Any]) -> list[int]:
     return [_us(raw, ts) for ts in stamps]
 
 
-def _spec(channel: Channel, since: datetime) -> tuple[CounterSpec, list[Breakpoint]]:
-    """The counter's multiplier and modulus at ``since`` and its changes after it
-    (as ``aggregate`` reads the channel's history)."""
-    multiplier = Decimal(1)
-    breaks = []
-    modulus = channel.modulus or CounterSpec().modulus
-    for row in channel.history:
-        if row.effective_from <= since:
-            multiplier = row.multiplier
-        elif row.kind != "installed":
-            new_initial = row.new_initial if row.new_initial is not None else Decimal(0)
-            breaks.append(
-                Breakpoint(row.effective_from, row.old_final, new_initial, row.multiplier)
-            )
-    return CounterSpec(multiplier=multiplier, modulus=modulus), breaks
-
-
 def _counter_power(
     raw: Raw, channel: Channel, after: datetime, found: list[tuple[int, int | None]]
 ) -> PowerTrace:
@@ -229,7 +212,7 @@ def _counter_power(
     samples = [Sample(raw.from_ts(ts), unmicro(v)) for ts, v in base]
     samples += [Sample(from_us(us), None if v is None else unmicro(v)) for us, v in found]
     since = samples[0].ts
-    spec, breaks = _spec(channel, since)
+    spec, breaks = spec_and_breaks(channel, since)
     run = increments(samples, [b for b in breaks if b.ts > since], spec)
     power = {
         to_us(inc.end): (
