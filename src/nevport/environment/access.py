@@ -19,9 +19,14 @@ def require_reader(principal: Principal, enterprise_id: int) -> None:
         raise Forbidden(f"enterprise {enterprise_id} is outside the scope of your account")
 
 
-def require_configurer(principal: Principal, enterprise_id: int) -> None:
+def may_configure(principal: Principal, enterprise_id: int) -> bool:
+    """The enterprise's own enterprise_admin, or a park_admin."""
     own_admin = principal.role is Role.enterprise_admin and principal.enterprise_id == enterprise_id
-    if not (own_admin or principal.role is Role.park_admin):
+    return own_admin or principal.role is Role.park_admin
+
+
+def require_configurer(principal: Principal, enterprise_id: int) -> None:
+    if not may_configure(principal, enterprise_id):
         raise Forbidden(
             f"role {principal.role.value} may not configure enterprise {enterprise_id}'s "
             "facilities; needs its enterprise_admin or park_admin"

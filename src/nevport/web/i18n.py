@@ -92,6 +92,10 @@ class Translator:
             raise MissingTranslationError(f"no {self.language} text for key {key!r}") from None
         return text.format(**params) if params else text
 
+    def pick(self, zh: str, en: str) -> str:
+        """The one of a name's two spellings that belongs to this language."""
+        return zh if self.language == "zh-CN" else en
+
     def number(self, value: float | None, digits: int = 0) -> str:
         """``12,345`` or ``1,234.5``; trailing zeros dropped; a dash for no value."""
         if value is None or (isinstance(value, float) and math.isnan(value)):

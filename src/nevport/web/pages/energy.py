@@ -42,10 +42,6 @@ def _zone(request: Request) -> ZoneInfo:
     return ZoneInfo(request.app.state.settings.timezone)
 
 
-def _name(t: Translator, zh: str, en: str) -> str:
-    return zh if t.language == "zh-CN" else en
-
-
 def _day(text: str | None, zone: ZoneInfo) -> date:
     if not text:
         return datetime.now(UTC).astimezone(zone).date()
@@ -93,7 +89,7 @@ def dashboard(
     }
     context = {
         "enterprise_id": enterprise_id,
-        "name": _name(t, enterprise.name_zh, enterprise.name_en),
+        "name": t.pick(enterprise.name_zh, enterprise.name_en),
         "day": shown.isoformat(),
         "previous": (shown - timedelta(days=1)).isoformat(),
         "following": (shown + timedelta(days=1)).isoformat() if hi <= now else None,
@@ -188,7 +184,7 @@ def enterprise_report(
     today = datetime.now(UTC).astimezone(zone).date()
     when = when or (today.isoformat() if period == "day" else today.strftime("%Y-%m"))
     report = reports.enterprise_report(session, enterprise_id, period, when, zone)
-    name = _name(t, enterprise.name_zh, enterprise.name_en)
+    name = t.pick(enterprise.name_zh, enterprise.name_en)
     context = _report_context(t, report, zone, period, when)
     if format == "xlsx":
         headers = [
@@ -240,7 +236,7 @@ def park_page(
     names = {}
     for row in rows:
         enterprise = park.get_enterprise(session, principal, row.enterprise_id)
-        names[row.enterprise_id] = _name(t, enterprise.name_zh, enterprise.name_en)
+        names[row.enterprise_id] = t.pick(enterprise.name_zh, enterprise.name_en)
     known = [r.total for r in rows if r.total is not None]
     total = sum(known, Decimal(0)) if known else None
     title = t(f"energy.report.title_{period}", when=when)

@@ -72,8 +72,7 @@ def _state(text: str) -> AlarmState | None:
 
 def _enterprise_name(request: Request, session: Session, principal: Principal, eid: int) -> str:
     enterprise = park.get_enterprise(session, principal, eid)
-    t = translator(request)
-    return enterprise.name_zh if t.language == "zh-CN" else enterprise.name_en
+    return translator(request).pick(enterprise.name_zh, enterprise.name_en)
 
 
 @router.get(f"{BASE}/alarms")

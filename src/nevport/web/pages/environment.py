@@ -53,10 +53,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _name(t: Translator, name_zh: str, name_en: str) -> str:
-    return name_zh if t.language == "zh-CN" else name_en
-
-
 def percent(t: Translator, value: float | None) -> str:
     return "-" if value is None else f"{t.number(100 * value, 1)} %"
 
@@ -73,7 +69,7 @@ def dashboard_page(request: Request, principal: CurrentPrincipal, session: DbSes
     compliance = [r.compliance_rate for r in rows if r.compliance_rate is not None]
     context = {
         "rows": rows,
-        "names": [_name(t, r.name_zh, r.name_en) for r in rows],
+        "names": [t.pick(r.name_zh, r.name_en) for r in rows],
         "open": dashboard.open_by_grade(session, principal),
         "online": percent(t, sum(online) / len(online) if online else None),
         "compliance": percent(t, sum(compliance) / len(compliance) if compliance else None),
@@ -111,7 +107,7 @@ def _names(
     out = {}
     for enterprise_id in ids:
         enterprise = park.get_enterprise(session, principal, enterprise_id)
-        out[enterprise_id] = _name(t, enterprise.name_zh, enterprise.name_en)
+        out[enterprise_id] = t.pick(enterprise.name_zh, enterprise.name_en)
     return out
 
 
@@ -147,7 +143,7 @@ def report_page(
     rows, start, _ = _report_rows(session, principal, month)
     context = {
         "rows": rows,
-        "names": [_name(t, r.name_zh, r.name_en) for r in rows],
+        "names": [t.pick(r.name_zh, r.name_en) for r in rows],
         "month": month,
         "previous": (start - timedelta(days=1)).strftime("%Y-%m"),
         "following": (start + timedelta(days=32)).strftime("%Y-%m"),
@@ -164,7 +160,7 @@ def report_workbook(
     t = translator(request)
     rows, _, _ = _report_rows(session, principal, month)
     headers = {column: t(f"env.report.col.{column}") for column in report.COLUMNS}
-    names = [_name(t, r.name_zh, r.name_en) for r in rows]
+    names = [t.pick(r.name_zh, r.name_en) for r in rows]
     body = report.workbook(t("env.report.title_month", month=month), headers, rows, names)
     response = Response(body, media_type=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="compliance-{month}.xlsx"'
@@ -197,7 +193,7 @@ def enterprise_page(
     member = principal.role.is_enterprise_role and principal.enterprise_id == enterprise_id
     context: dict[str, Any] = {
         "enterprise_id": enterprise_id,
-        "name": _name(t, enterprise.name_zh, enterprise.name_en),
+        "name": t.pick(enterprise.name_zh, enterprise.name_en),
         "day": shown.isoformat(),
         "previous": (shown - timedelta(days=1)).isoformat(),
         "following": (shown + timedelta(days=1)).isoformat() if shown < today else "",
@@ -208,7 +204,7 @@ def enterprise_page(
         "may_respond": member,
         "may_verify": principal.role is Role.regulator and not member,
         "may_report": member,
-        "names": {enterprise_id: _name(t, enterprise.name_zh, enterprise.name_en)},
+        "names": {enterprise_id: t.pick(enterprise.name_zh, enterprise.name_en)},
         "resources": resources.resources(
             session, principal, enterprise_id, _now() - WINDOW, _now()
         ),

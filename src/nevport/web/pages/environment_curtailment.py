@@ -18,10 +18,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from nevport.auth.deps import CurrentPrincipal, DbSession
-from nevport.auth.roles import Role
 from nevport.auth.service import Principal
 from nevport.environment import curtailment, service
-from nevport.environment.access import require_reader
+from nevport.environment.access import may_configure, require_reader
 from nevport.environment.models import AlertLevel
 from nevport.environment.schemas import AlertCreate, AlertOut, MeasureIn, StaggeredCreate
 from nevport.environment.source import SITE_ZONE
@@ -51,11 +50,6 @@ def in_force(alerts: list[AlertOut], now: datetime) -> AlertOut | None:
 
 def _may_manage(principal: Principal) -> bool:
     return principal.role in curtailment.MANAGERS
-
-
-def _may_edit_measures(principal: Principal, enterprise_id: int) -> bool:
-    own_admin = principal.role is Role.enterprise_admin and principal.enterprise_id == enterprise_id
-    return own_admin or principal.role is Role.park_admin
 
 
 def _checked(build: Any, field: str) -> Any:
@@ -123,14 +117,14 @@ def curtailment_page(
     context = {
         "zone": SITE_ZONE,
         "enterprise_id": enterprise_id,
-        "name": enterprise.name_zh if t.language == "zh-CN" else enterprise.name_en,
+        "name": t.pick(enterprise.name_zh, enterprise.name_en),
         "active": active,
         "levels": list(AlertLevel),
         "measures": measures,
         "applies": {lv for lv in AlertLevel if active is not None and lv.rank <= active.level.rank},
         "periods": curtailment.list_staggered(session, principal, enterprise_id),
         "production": [f.code for f in facilities if f.kind is FacilityKind.production],
-        "may_edit": _may_edit_measures(principal, enterprise_id),
+        "may_edit": may_configure(principal, enterprise_id),
         "may_manage": _may_manage(principal),
     }
     return render(request, "env_curtailment.html", context, principal=principal)
